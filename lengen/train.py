@@ -1,0 +1,274 @@
+"""The paper's training protocol, written once.
+
+* Fresh batches every step (batch 64), lengths uniform over the training range [0, 50]
+  (clamped to the task's minimum), each example shifted by a random position offset so that
+  every positional-embedding row is trained (evaluation uses offset 0).
+* Loss on supervised tokens only (the answer and ``<eos>``; every label for languages).
+* AdamW (weight decay 0.01 on matrices, none on biases and LayerNorm), linear learning-rate
+  decay to 0 over ``steps`` (after an optional warm-up), gradient clipping at 1.0.
+* Every ``eval_every`` steps the in-distribution bin is evaluated; training stops early as soon
+  as it is at 100%.  At the end every bin is evaluated, plus an optional per-length curve.
+* Optional positional-product regularizer ``reg * model.positional_regularizer()``.
+* Seeds differ in initialization *and* in the training stream *and* in the test sets.
+
+Checkpoints (``checkpoint.pt``) are written atomically every ``checkpoint_every`` steps and hold
+the model, the optimizer, the step and every random-number state, so that an interrupted run
+resumes where it stopped.  The result (``result.json``) is written atomically at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import __version__
+from .devices import autocast, describe, resolve_device
+from .evaluate import DEFAULT_BINS, Bin, accuracy_by_length, bin_name, evaluate_bins, test_set, correctness
+from .files import load_torch, save_torch, write_json
+from .model import GPT, ModelConfig
+from .tasks import IGNORE_INDEX, Task, get_task
+
+
+@dataclass
+class TrainConfig:
+    task: str = "bin_majority"
+    n_layer: int = 1
+    n_head: int = 1
+    d_model: int = 16
+    pe: str = "ape"  # "ape" or "nope"
+    lr: float = 1e-3
+    steps: int = 30_000  # the maximum; early stopping usually ends sooner
+    batch_size: int = 64
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    warmup: int = 0
+    train_range: tuple[int, int] = (0, 50)
+    bins: list[Bin] = field(default_factory=lambda: list(DEFAULT_BINS))
+    eval_every: int = 500  # in-distribution check for early stopping
+    eval_examples: int = 2000  # test examples per bin (the paper's number)
+    early_stop_examples: int = 500  # examples for the periodic in-distribution check
+    curve_examples: int = 0  # examples per single length for the final curve (0 = no curve)
+    reg: float = 0.0  # coefficient of the positional-product regularizer (paper: 1e-4)
+    offsets: bool = True  # random position offsets during training
+    seed: int = 0
+    device: str = "auto"
+    checkpoint_every: int = 1000
+
+    def model_config(self, task: Task) -> ModelConfig:
+        return ModelConfig(
+            vocab_size=len(task.vocab),
+            n_positions=task.n_positions,
+            n_layer=self.n_layer,
+            n_head=self.n_head,
+            d_model=self.d_model,
+            pe=self.pe,
+        )
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["train_range"] = list(self.train_range)
+        d["bins"] = [list(b) for b in self.bins]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        d = dict(d)
+        d["train_range"] = tuple(d["train_range"])
+        d["bins"] = [tuple(b) for b in d["bins"]]
+        return cls(**d)
+
+
+class Callback:
+    """Hooks called by :func:`train`; override what you need (e.g. live plots in a notebook)."""
+
+    def on_start(self, model: GPT, task: Task) -> None: ...
+
+    def on_step(self, step: int, loss: float) -> None: ...
+
+    def on_eval(self, step: int, accuracy: dict[str, float]) -> None: ...
+
+    def on_end(self, result: dict) -> None: ...
+
+
+@dataclass
+class TrainResult:
+    model: GPT
+    result: dict[str, Any]
+
+
+def _optimizer(model: GPT, cfg: TrainConfig) -> torch.optim.AdamW:
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+    )
+
+
+def _lr_factor(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up then linear decay to 0 at ``cfg.steps`` (HF's linear schedule)."""
+    if step < cfg.warmup:
+        return step / max(1, cfg.warmup)
+    return max(0.0, (cfg.steps - step) / max(1, cfg.steps - cfg.warmup))
+
+
+def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over supervised positions.  logits (B, T, V), targets (B, T)."""
+    return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX)
+
+
+def _rng_states(data_rng: np.random.Generator) -> dict:
+    return {"numpy": data_rng.bit_generator.state, "torch": torch.get_rng_state()}
+
+
+def train(
+    cfg: TrainConfig,
+    out_dir: str | Path | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool = True,
+) -> TrainResult:
+    """Train a model under ``cfg``.  With ``out_dir``, checkpoints and ``result.json`` go there and an
+    interrupted run resumes from ``out_dir/checkpoint.pt``; a finished run is trained again only if
+    its result file is removed."""
+    task = get_task(cfg.task)
+    device = resolve_device(cfg.device)
+    lo, hi = cfg.train_range
+    task.feasible_lengths(lo, hi)  # fail early on an impossible range
+    for b in cfg.bins:
+        task.feasible_lengths(*b)
+    out = Path(out_dir) if out_dir is not None else None
+
+    torch.manual_seed(cfg.seed)
+    model = GPT(cfg.model_config(task)).to(device)
+    opt = _optimizer(model, cfg)
+    data_rng = np.random.default_rng([cfg.seed, 1])  # the training stream differs between seeds
+    step, history, elapsed, stopped_early = 0, [], 0.0, False
+
+    ckpt_path = out / "checkpoint.pt" if out else None
+    if ckpt_path is not None and ckpt_path.exists():
+        ck = load_torch(ckpt_path, map_location=device)
+        if ck["config"] != cfg.to_dict():
+            raise ValueError(
+                f"{ckpt_path} was written with a different configuration; use another --out directory "
+                "or delete the checkpoint to start over"
+            )
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        step, history, elapsed = ck["step"], ck["history"], ck["elapsed"]
+        stopped_early = ck.get("stopped_early", False)
+        data_rng.bit_generator.state = ck["rng"]["numpy"]
+        torch.set_rng_state(ck["rng"]["torch"].cpu())
+
+    def checkpoint() -> None:
+        if ckpt_path is None:
+            return
+        save_torch(
+            ckpt_path,
+            {
+                "config": cfg.to_dict(),
+                "model_config": model.cfg.to_dict(),
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "step": step,
+                "history": history,
+                "elapsed": elapsed,
+                "stopped_early": stopped_early,
+                "rng": _rng_states(data_rng),
+                "lengen_version": __version__,
+            },
+        )
+
+    id_bin = (max(lo, task.min_length), hi)
+    early_set = test_set(task, *id_bin, cfg.early_stop_examples, seed=cfg.seed + 10_000)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, desc=f"{cfg.task} {cfg.pe}", leave=False)
+    start = time.perf_counter() - elapsed
+    for cb in callbacks:
+        cb.on_start(model, task)
+    model.train()
+    while step < cfg.steps and not stopped_early:
+        batch = task.batch(data_rng, cfg.batch_size, lo, hi, offsets=cfg.offsets, n_positions=model.cfg.n_positions)
+        batch = batch.to(device)
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * _lr_factor(step, cfg)
+        with autocast(device):
+            logits = model(batch.inputs, batch.positions)
+        loss = loss_fn(logits, batch.targets)
+        if cfg.reg > 0:
+            loss = loss + cfg.reg * model.positional_regularizer()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        loss_value = loss.item()
+        for cb in callbacks:
+            cb.on_step(step, loss_value)
+        if bar is not None:
+            bar.update(1)
+            if step % 50 == 0:
+                bar.set_postfix(loss=f"{loss_value:.4f}")
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            acc = float(correctness(model, task, early_set).mean())
+            history.append({"step": step, "loss": loss_value, "id_accuracy": acc})
+            for cb in callbacks:
+                cb.on_eval(step, {bin_name(id_bin): acc})
+            stopped_early = acc == 1.0
+            model.train()
+        elapsed = time.perf_counter() - start
+        if step % cfg.checkpoint_every == 0 or stopped_early or step == cfg.steps:
+            checkpoint()
+    if bar is not None:
+        bar.close()
+
+    train_time = time.perf_counter() - start
+    model.eval()
+    accuracy = evaluate_bins(model, task, cfg.bins, cfg.eval_examples, seed=cfg.seed)
+    curve = {}
+    if cfg.curve_examples > 0:
+        top = max(b[1] for b in cfg.bins)
+        curve = accuracy_by_length(model, task, range(0, top + 1), cfg.curve_examples, seed=cfg.seed)
+    result = {
+        "task": cfg.task,
+        "config": cfg.to_dict(),
+        "model_config": model.cfg.to_dict(),
+        "n_parameters": model.num_parameters(),
+        "seed": cfg.seed,
+        "steps": step,
+        "stopped_early": stopped_early,
+        "accuracy": accuracy,
+        "curve": {str(k): v for k, v in curve.items()},
+        "history": history,
+        "train_seconds": round(train_time, 3),
+        "wall_seconds": round(time.perf_counter() - start, 3),
+        "device": describe(device),
+        "lengen_version": __version__,
+        "torch_version": torch.__version__,
+        "prediction": {"ape": task.prediction.ape, "nope": task.prediction.nope, "source": task.prediction.source},
+    }
+    if out is not None:
+        write_json(out / "result.json", result)
+    for cb in callbacks:
+        cb.on_end(result)
+    return TrainResult(model, result)
+
+
+def load_checkpoint(path: str | Path, device: str = "auto") -> tuple[GPT, TrainConfig, dict]:
+    """Load a model from a ``checkpoint.pt`` (weights only; no pickled code is executed)."""
+    dev = resolve_device(device)
+    ck = load_torch(path, map_location=dev)
+    model = GPT(ModelConfig(**ck["model_config"])).to(dev)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    return model, TrainConfig.from_dict(ck["config"]), ck

@@ -1,0 +1,111 @@
+"""The training protocol, the exact-match metric, checkpoints and resuming."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lengen.evaluate import evaluate_bins, exact_match, parse_bins, accuracy_by_length
+from lengen.tasks import IGNORE_INDEX, TaskError, get_task
+from lengen.train import Callback, TrainConfig, load_checkpoint, train
+
+
+def small(**kw) -> TrainConfig:
+    base = dict(task="bin_majority", steps=40, eval_every=20, eval_examples=50, early_stop_examples=50,
+                checkpoint_every=10, bins=[(1, 10), (11, 20)], train_range=(1, 10))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_exact_match_needs_every_supervised_token_right():
+    targets = torch.tensor([[IGNORE_INDEX, 2, 3], [IGNORE_INDEX, 2, 3], [IGNORE_INDEX, 2, 3]])
+    logits = torch.zeros(3, 3, 5)
+    logits[0, 1, 2] = logits[0, 2, 3] = 1  # both right
+    logits[1, 1, 2] = logits[1, 2, 4] = 1  # last wrong
+    logits[2, 0, 4] = logits[2, 1, 2] = logits[2, 2, 3] = 1  # unsupervised position wrong: still correct
+    assert exact_match(logits, targets).tolist() == [True, False, True]
+
+
+def test_parse_bins_reads_ranges_and_rejects_impossible_ones():
+    assert parse_bins("0-50,51-100") == [(0, 50), (51, 100)]
+    with pytest.raises(ValueError, match="impossible length range"):
+        parse_bins("60-50")
+    with pytest.raises(ValueError, match="LO-HI"):
+        parse_bins("abc")
+
+
+def test_training_reduces_the_loss_and_writes_result_and_checkpoint(tmp_path):
+    losses = []
+
+    class Record(Callback):
+        def on_step(self, step, loss):
+            losses.append(loss)
+
+    res = train(small(steps=60), out_dir=tmp_path, callbacks=[Record()], progress=False).result
+    assert np.mean(losses[-10:]) < np.mean(losses[:10])
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert saved["accuracy"] == res["accuracy"]
+    for key in ("config", "seed", "lengen_version", "device", "wall_seconds", "steps"):
+        assert key in saved
+    model, cfg, _ = load_checkpoint(tmp_path / "checkpoint.pt", "cpu")
+    assert cfg.task == "bin_majority" and model.cfg.n_positions == get_task("bin_majority").n_positions
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    full = train(small(), out_dir=tmp_path / "full", progress=False).model
+
+    class Interrupt(Callback):
+        def on_step(self, step, loss):
+            if step == 25:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(small(), out_dir=tmp_path / "cut", callbacks=[Interrupt()], progress=False)
+    ck = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
+    assert ck["step"] == 20  # the last checkpoint before the interrupt
+    resumed = train(small(), out_dir=tmp_path / "cut", progress=False).model
+    for a, b in zip(full.state_dict().values(), resumed.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_resuming_with_another_configuration_is_refused(tmp_path):
+    train(small(steps=10), out_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(small(steps=10, lr=1e-4), out_dir=tmp_path, progress=False)
+
+
+def test_seeds_give_different_initializations_and_training_streams():
+    a = train(small(steps=5, seed=0), progress=False)
+    b = train(small(steps=5, seed=1), progress=False)
+    c = train(small(steps=5, seed=0), progress=False)
+    wa, wb, wc = (r.model.wte.weight.detach() for r in (a, b, c))
+    assert not torch.allclose(wa, wb)
+    assert torch.equal(wa, wc)  # same seed, same device: identical run
+
+
+def test_training_stops_early_once_in_distribution_accuracy_is_perfect():
+    res = train(small(steps=3000, eval_every=100, train_range=(1, 5), bins=[(1, 5)]), progress=False).result
+    assert res["stopped_early"] and res["steps"] < 3000
+    assert res["history"][-1]["id_accuracy"] == 1.0
+
+
+def test_regularizer_shrinks_positional_products():
+    plain = train(small(steps=60, lr=3e-3), progress=False).model
+    reg = train(small(steps=60, lr=3e-3, reg=1e5), progress=False).model
+    assert reg.positional_regularizer() < 0.5 * plain.positional_regularizer()
+
+
+def test_impossible_training_range_is_a_clear_error():
+    with pytest.raises(TaskError, match="impossible length range"):
+        train(small(train_range=(20, 10)), progress=False)
+
+
+def test_evaluation_batches_give_the_same_answer_as_one_by_one():
+    model = train(small(steps=30), progress=False).model
+    task = get_task("bin_majority")
+    big = evaluate_bins(model, task, [(1, 20)], 64, seed=3, batch_size=64)
+    one = evaluate_bins(model, task, [(1, 20)], 64, seed=3, batch_size=1)
+    assert big == one
+    curve = accuracy_by_length(model, task, [1, 2, 3], 10)
+    assert set(curve) <= {1, 2, 3} and all(0 <= v <= 1 for v in curve.values())
