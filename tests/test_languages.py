@@ -288,7 +288,8 @@ def test_uniform_sampling_at_a_fixed_length():
 
 
 def test_language_attributes_follow_the_notes():
-    flags = {n: (get_task(n).star_free, get_task(n).dot_depth, get_task(n).ac0) for n in SPECS if get_task(n).kind == "language"}
+    flags = {n: (get_task(n).star_free, get_task(n).dot_depth, get_task(n).ac0)
+             for n in SPECS if get_task(n).kind == "language"}
     non_star_free = {"aa_star", "aaaa_star", "abab_star", "tomita3", "tomita5", "tomita6"}
     for name, (sf, dd, ac0) in flags.items():
         assert sf == (name not in non_star_free)

@@ -57,7 +57,8 @@ class AlgorithmicTask(Task):
 
     def __init__(self) -> None:
         specials = [PAD, BOS, self.separator, EOS]
-        self.vocab = Vocab(specials + list(self.symbols) + [a for a in self.answers if a not in self.symbols])
+        rest = [s for s in (*self.symbols, *self.answers) if s not in specials]
+        self.vocab = Vocab(specials + list(dict.fromkeys(rest)))
         self._symbol_set = frozenset(self.symbols)
 
     # -- to implement -----------------------------------------------------------------------
@@ -80,7 +81,9 @@ class AlgorithmicTask(Task):
 
     def _require_feasible(self, length: int) -> None:
         if not self.feasible(length):
-            raise TaskError(f"task {self.name!r} has no example of length {length} (lengths start at {self.min_length})")
+            raise TaskError(
+                f"task {self.name!r} has no example of length {length} (lengths start at {self.min_length})"
+            )
 
     def example(self, rng: np.random.Generator, length: int) -> Example:
         """``<bos> input <sep> answer <eos>`` as (inputs, targets); see the module docstring."""
@@ -173,7 +176,8 @@ class BinaryMajorityInterleave(AlgorithmicTask):
     period = 3
     prediction = Prediction(
         ape=True, nope=False,
-        reason="per-group counts need the periodic predicate 'position - bos = k (mod 3)': C-RASP[periodic], not C-RASP[]",
+        reason="per-group counts need the periodic predicate 'position - bos = k (mod 3)': "
+               "C-RASP[periodic], not C-RASP[]",
         source="paper",
     )
 
@@ -191,7 +195,9 @@ class BinaryMajorityInterleave(AlgorithmicTask):
     def answer(self, input_tokens: list[str]) -> list[str]:
         self._check_tokens(input_tokens)
         if len(input_tokens) % self.period:
-            raise TaskError(f"interleaved majority needs a multiple of {self.period} input bits, got {len(input_tokens)}")
+            raise TaskError(
+                f"interleaved majority needs a multiple of {self.period} input bits, got {len(input_tokens)}"
+            )
         out = []
         for k in range(self.period):
             group = input_tokens[k::self.period]
@@ -243,7 +249,10 @@ class Majority(AlgorithmicTask):
             raise TaskError("majority of an empty input is undefined")
         common = Counter(input_tokens).most_common(2)
         if len(common) == 2 and common[0][1] == common[1][1]:
-            raise TaskError(f"majority is undefined on a tie ({common[0][0]!r} and {common[1][0]!r} both occur {common[0][1]} times)")
+            raise TaskError(
+                f"majority is undefined on a tie ({common[0][0]!r} and {common[1][0]!r} "
+                f"both occur {common[0][1]} times)"
+            )
         return [common[0][0]]
 
 
@@ -268,7 +277,8 @@ class Sort(AlgorithmicTask):
     min_length = 1
     prediction = Prediction(
         ape=True, nope=True,
-        reason="next = smallest input token larger than the current one: existence tests and symbol comparisons, C-RASP[]",
+        reason="next = smallest input token larger than the current one: existence tests and symbol "
+               "comparisons, C-RASP[]",
         source="paper",
     )
 
@@ -343,7 +353,8 @@ class RepeatCopy(AlgorithmicTask):
     min_length = 1
     prediction = Prediction(
         ape=False, nope=False,
-        reason="copying with repeated tokens needs linear communication (Theorem 12): no C-RASP[periodic, local] program",
+        reason="copying with repeated tokens needs linear communication (Theorem 12): "
+               "no C-RASP[periodic, local] program",
         source="paper",
     )
 
@@ -380,7 +391,8 @@ class Parity(AlgorithmicTask):
     min_length = 0
     prediction = Prediction(
         ape=False, nope=False,
-        reason="PARITY is not in C-RASP, and periodic/local positional predicates do not help with the parity of a count",
+        reason="PARITY is not in C-RASP, and periodic/local positional predicates do not help with "
+               "the parity of a count",
         source="paper",
     )
 
@@ -421,17 +433,13 @@ class Addition(AlgorithmicTask):
     name = "addition"
     title = "Addition"
     separator = "="
-    symbols = ("0", "1", "+")
+    symbols = ("0", "1", "+", "=")
     min_length = 4
     prediction = Prediction(
         ape=False, nope=False,
         reason="carry propagation over unbounded distance: no C-RASP[periodic, local] program found",
         source="paper",
     )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._symbol_set = frozenset(("0", "1", "+", "="))
 
     def sequence_length(self, length: int) -> int:
         # <bos> + length tokens (ending with '=') + the longest sum (length - 2 bits)

@@ -223,7 +223,8 @@ class Shuffle2(CounterLanguage):
     def __init__(self) -> None:
         self._split_cache: dict[int, list[float]] = {}
         self._count_cache: dict[int, int] = {}
-        self._lab = [[legal_next_label(self.alphabet, [True, o1, True, o2]) for o2 in (False, True)] for o1 in (False, True)]
+        self._lab = [[legal_next_label(self.alphabet, [True, o1, True, o2]) for o2 in (False, True)]
+                     for o1 in (False, True)]
         super().__init__()
 
     def _split_weights(self, length: int) -> list[int]:

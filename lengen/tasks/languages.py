@@ -325,7 +325,8 @@ class ABABStar(DFALanguage):
     star_free, dot_depth, ac0 = False, None, True
     prediction = Prediction(
         ape=True, nope=False,
-        reason="(abab)*: needs the position mod 4 (periodic) to check the pattern and the end; not in C-RASP[] (Lemma 38)",
+        reason="(abab)*: needs the position mod 4 (periodic) to check the pattern and the end; "
+               "not in C-RASP[] (Lemma 38)",
         source="paper",
     )
 
@@ -359,7 +360,8 @@ class Tomita3(DFALanguage):
     star_free, dot_depth, ac0 = False, None, True
     prediction = Prediction(
         ape=False, nope=False,
-        reason="needs the parity of the lengths of the current runs, which no periodic/local predicate gives: no C-RASP[periodic, local] program",
+        reason="needs the parity of the lengths of the current runs, which no periodic/local predicate "
+               "gives: no C-RASP[periodic, local] program",
         source="paper",
     )
 
@@ -709,10 +711,11 @@ class ZOT02Star(DFALanguage):
     star_free, dot_depth, ac0 = True, 2, True
     prediction = Prediction(
         ape=False, nope=False,
-        reason="'the last non-2 symbol is 0' is last-occurrence retrieval (flip-flop): not in C-RASP[periodic, local] (Lemmas 35/36)",
+        reason="'the last non-2 symbol is 0' is last-occurrence retrieval (flip-flop): "
+               "not in C-RASP[periodic, local] (Lemmas 35/36)",
         source="paper",
     )
 
     def dfa(self):
         # state 0: no non-2 yet or last non-2 is 1; state 1: last non-2 is 0
-        return [[1, 0, 0], [1, 0, 1]], 0, {0}
+        return [[1, 0, 0], [1, 0, 1]], 0, {1}
