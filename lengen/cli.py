@@ -25,6 +25,12 @@ def _print_json(obj: object) -> None:
     print(json.dumps(obj, indent=2))
 
 
+def _first_sentence(text: str, limit: int = 110) -> str:
+    """The first sentence of a reason, cut to ``limit`` characters (the table's short form)."""
+    first = text.split(".  ")[0].split(". ")[0]
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
 def cmd_tasks(args: argparse.Namespace) -> int:
     from .tasks import all_tasks
 
@@ -35,15 +41,24 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         return 0
     mark = {True: "yes", False: "no"}
     rows = [("name", "kind", "vocab", "APE", "NoPE", "reason")]
-    rows += [
-        (i["name"], i["kind"], str(i["vocab_size"]), mark[i["predicted"]["ape"]], mark[i["predicted"]["nope"]], i["reason"])
-        for i in infos
-    ]
+    notes = []
+    for i in infos:
+        flags = []
+        for pe in ("ape", "nope"):
+            flag = mark[i["predicted"][pe]]
+            if i["predicted"][pe] != i["stated"][pe]:
+                flag += "*"
+                notes.append(f"* {i['name']} {pe.upper()}: the {i['stated']['source']} flag is "
+                             f"{mark[i['stated'][pe]]}; lengen's library says {mark[i['predicted'][pe]]}")
+            flags.append(flag)
+        rows.append((i["name"], i["kind"], str(i["vocab_size"]), *flags, _first_sentence(i["reason"])))
     widths = [max(len(r[c]) for r in rows) for c in range(5)]
     for r in rows:
         print("  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5])
-    sources = sorted({i["prediction_source"] for i in infos})
-    print(f"\npredictions: length generalization expected with APE / NoPE (source: {', '.join(sources)})")
+    print("\npredicted: length generalization with APE (a program in C-RASP[periodic, local]) / with NoPE "
+          "(a program in C-RASP[]), computed from lengen's C-RASP library")
+    for n in notes:
+        print(n)
     return 0
 
 

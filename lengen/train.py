@@ -255,13 +255,18 @@ def train(
         "device": describe(device),
         "lengen_version": __version__,
         "torch_version": torch.__version__,
-        "prediction": {"ape": task.prediction.ape, "nope": task.prediction.nope, "source": task.prediction.source},
+        "prediction": _prediction(task),
     }
     if out is not None:
         write_json(out / "result.json", result)
     for cb in callbacks:
         cb.on_end(result)
     return TrainResult(model, result)
+
+
+def _prediction(task: Task) -> dict:
+    p = task.predicted()
+    return {"ape": p.ape, "nope": p.nope, "source": p.source}
 
 
 def load_checkpoint(path: str | Path, device: str = "auto") -> tuple[GPT, TrainConfig, dict]:

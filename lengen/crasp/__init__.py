@@ -37,8 +37,11 @@ count (an integer) at each position i.
   ``C * k``, ``-C``, ``pos % m != r``, chains of and/or.
 * Periodic predicates use absolute positions: the interpreter's ``offset`` o makes position p of
   the string the absolute position o + p.  Training uses random offsets, so a program that needs
-  the phase of the string must find it itself, e.g. ``b0 := exists[j <= i] (Q(<bos>) and j % 2 == 0)``
-  ("``<bos>`` stands at an even absolute position").
+  the phase of the string must find it itself, e.g.
+  ``b0 := exists[j <= i] (Q(<bos>) and j % 2 == 0)`` ("``<bos>`` stands at an even absolute
+  position").  (A task example at lengen's training offset o has model position ids o, o + 1,
+  ...; with ``offset=o`` the program sees o + 1, o + 2, ...: the same phases shifted by one,
+  which does not matter to a program that locates ``<bos>``.)
 * Fragments: C-RASP[] (no periodic predicates, no local counts), C-RASP[periodic],
   C-RASP[local], C-RASP[periodic, local].
 
@@ -53,11 +56,14 @@ Output conventions (what :func:`check` reads)
   ``next_<symbol>`` definitions, one per alphabet symbol, state whether the symbol may come next;
   the label is assembled from them in alphabet order (``-`` for a symbol whose ``next_`` is false
   or missing), so the program reads exactly like the paper's NEXT_a.
+  Where the labels have an extra end column (the counter languages' ``$``: "the string may end
+  here"), that column is read from ``accept``.
 * **Formal languages with membership labels** (``[in]``/``[out]``): a Boolean definition
   ``accept`` that holds when the prefix read so far (up to and including position i) is in the
   language.
-* Names may contain an angle-bracketed token after an underscore (``next_<eos>``); the token after
-  ``next_`` must be written exactly as in the vocabulary.
+* Names may contain an angle-bracketed token after an underscore (``next_<eos>``), or a quoted
+  one for tokens that are not words (``next_")"``); the token after ``next_`` must be written
+  exactly as in the vocabulary.
 
 Main entry points
 -----------------
@@ -110,8 +116,8 @@ from .errors import (
 )
 from .interpreter import encode, evaluate, evaluate_ragged, run
 from .parser import load_file, parse
-from .trace import Trace, trace
-from .check import CheckResult, Counterexample, check
+from .traces import Trace, trace
+from .checker import CheckResult, Counterexample, check
 
 
 def info(program: Program | str) -> ProgramInfo:

@@ -69,7 +69,12 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar, Iterator, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from .traces import Trace
 
 
 class Type(enum.Enum):
@@ -396,6 +401,17 @@ ACCEPT = "accept"
 
 _WORD = re.compile(r"[A-Za-z0-9_]+|<[A-Za-z0-9_]+>")
 
+#: Reserved words, which cannot be definition names.
+KEYWORDS = frozenset({"not", "and", "or", "true", "false", "exists", "forall", "Q", "i", "j", "pos"})
+#: Definition names: a letter or _, then letters, digits, _, and after an _ possibly an
+#: angle-bracketed word (``next_<eos>``) or a quoted token (``next_")"``).
+NAME_RE = re.compile(r'[A-Za-z_](?:[A-Za-z0-9_]|(?<=_)<[A-Za-z0-9_]+>|(?<=_)"[^"\s]+")*')
+
+
+def is_name(text: str) -> bool:
+    """Whether ``text`` can name a definition."""
+    return NAME_RE.fullmatch(text) is not None and text not in KEYWORDS
+
 
 def quote_token(token: str) -> str:
     """How ``token`` is written inside ``Q(...)``: as is, or quoted when it contains ``)``,
@@ -508,6 +524,8 @@ class Program:
         self.source = source
         self._by_name: dict[str, Definition] = {}
         for d in self.definitions:
+            if not is_name(d.name):
+                raise ValueError(f"{d.name!r} is not a valid definition name")
             if d.name in self._by_name:
                 raise ValueError(f"{d.name!r} is defined twice")
             _check_node(d.expr, self._by_name, d.name)
@@ -563,23 +581,28 @@ class Program:
         return self.info().fragment
 
     # -- evaluation (see lengen.crasp.interpreter) ------------------------------------------
-    def evaluate(self, batch, offset=0):  # type: ignore[no-untyped-def]
+    def evaluate(
+        self, batch: "Sequence[str | Sequence[str]] | np.ndarray", offset: "int | Sequence[int]" = 0
+    ) -> "dict[str, np.ndarray]":
         """Values of every definition on a batch of equal-length strings; see
         :func:`lengen.crasp.interpreter.evaluate`."""
         from .interpreter import evaluate
 
         return evaluate(self, batch, offset)
 
-    def evaluate_ragged(self, strings, offset=0):  # type: ignore[no-untyped-def]
+    def evaluate_ragged(
+        self, strings: "Sequence[str | Sequence[str]]", offset: "int | Sequence[int]" = 0
+    ) -> "list[dict[str, np.ndarray]]":
         """Values of every definition on strings of different lengths; see
         :func:`lengen.crasp.interpreter.evaluate_ragged`."""
         from .interpreter import evaluate_ragged
 
         return evaluate_ragged(self, strings, offset)
 
-    def trace(self, tokens, offset: int = 0):  # type: ignore[no-untyped-def]
-        """A :class:`lengen.crasp.trace.Trace` of one string."""
-        from .trace import trace
+    def trace(self, tokens: "str | Sequence[str]", offset: int = 0) -> "Trace":
+        """A :class:`lengen.crasp.traces.Trace` of one string (tokens as a list or a
+        whitespace-separated string)."""
+        from .traces import trace
 
         return trace(self, tokens, offset)
 

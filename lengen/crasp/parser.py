@@ -74,7 +74,7 @@ from typing import Iterable
 from .ast import (
     ALL,
     COMPARISONS,
-    OUTPUT_PREFIX,
+    KEYWORDS,
     And,
     BoolConst,
     Compare,
@@ -109,15 +109,13 @@ from .errors import (
     VocabularyError,
 )
 
-KEYWORDS = frozenset({"not", "and", "or", "true", "false", "exists", "forall", "Q", "i", "j", "pos"})
-NAME_RE = re.compile(r'[A-Za-z_](?:[A-Za-z0-9_]|(?<=_)<[A-Za-z0-9_]+>|(?<=_)"[^"\s]+")*')
 
 _LEX = re.compile(
     r"""
     (?P<ws>[ \t\r\f]+)
   | (?P<name>[A-Za-z_](?:[A-Za-z0-9_]|(?<=_)<[A-Za-z0-9_]+>|(?<=_)"[^"\s]+")*)
   | (?P<int>[0-9]+)
-  | (?P<op>:=|<=|>=|==|!=|[-+*%<>()\[\],\#?:])
+  | (?P<op>:=|<=|>=|==|!=|[-+*%<>()\[\],\#?:=])
     """,
     re.VERBOSE,
 )
@@ -310,14 +308,13 @@ class _Parser:
     def expr(self) -> Node:
         test = self.or_()
         if self.at("?"):
-            q = self.next()
+            self.next()
             self.need(test, Type.BOOL, "the condition of '?:'")
             then = self.expr()
             self.expect(":", "':' of the conditional 'P ? C1 : C2'")
             orelse = self.expr()
             self.need(then, Type.COUNT, "the first branch of '?:'")
             self.need(orelse, Type.COUNT, "the second branch of '?:'")
-            del q
             return Cond(test, then, orelse, loc=test.loc)
         return test
 
@@ -347,6 +344,8 @@ class _Parser:
 
     def cmp(self) -> Node:
         left = self.sum()
+        if self.at("="):
+            raise self.error("'=' is not an operator: compare counts with '==' (and define names with ':=')")
         if self.at(*COMPARISONS):
             op = self.next()
             right = self.sum()
@@ -453,6 +452,13 @@ class _Parser:
                 return Not(arg, loc=self.loc(t))
             if t.kind == "op" and t.text == "(":
                 return self.paren()
+            if t.kind == "kw" and t.text == "i":
+                raise self.error(
+                    "inside a count '#[j <= i] ...' the body is evaluated at the counted position j: "
+                    "write '(j % m == r)' (or compute the predicate of i outside the count)"
+                )
+            if t.kind == "kw" and t.text in ("j", "pos"):
+                raise self.error(f"a periodic predicate as a count body needs parentheses: #[j <= i] ({t.text} % m == r)")
             raise self.error(
                 "expected a Boolean atom (Q(a), a name, true, false) or a parenthesized expression "
                 f"after the count's brackets, found {t.describe()}"
@@ -465,7 +471,7 @@ class _Parser:
             return ref(name, self.env[name].type, loc=self.loc(t))
         if name == self.current:
             raise UseBeforeDefinitionError(f"'{name}' is used in its own definition", t.line, t.col)
-        if name in self.later:
+        if name in self.later:  # defined on a later line (earlier lines are all in env)
             raise UseBeforeDefinitionError(
                 f"'{name}' is used here but defined only on line {self.later[name]}; "
                 "a definition may use only names defined on earlier lines",
@@ -630,8 +636,7 @@ def parse(
                                        ln.name.line, ln.name.col + len(nm))
             last = ln.body[-1]
             end = (last.line, last.col + max(len(last.text), 1) + (3 if last.kind == "tok" else 0))
-            later = {k: v for k, v in first_line.items() if k not in env and k != nm}
-            p = _Parser(ln.body, end, env, later, nm, vocab_set)
+            p = _Parser(ln.body, end, env, first_line, nm, vocab_set)
             expr = p.definition()
             d = Definition(nm, expr, ln.line)
             env[nm] = d
@@ -651,6 +656,3 @@ def load_file(path: str | os.PathLike, vocab: Iterable[str] | None = None) -> Pr
     return parse(text, vocab=vocab, name=str(p))
 
 
-def is_name(text: str) -> bool:
-    """Whether ``text`` is a valid definition name (not a reserved word)."""
-    return NAME_RE.fullmatch(text) is not None and text not in KEYWORDS

@@ -35,8 +35,9 @@ class TaskError(ValueError):
 class Prediction:
     """What the theory predicts for a task: length generalization with APE / with NoPE.
 
-    ``source`` says where the flags come from: ``"paper"`` (the paper's table) or
-    ``"crasp"`` (derived from a checked program in lengen's C-RASP library).
+    ``source`` says where the flags come from: ``"paper"`` (the paper's table), ``"reasoned"``
+    (lengen's own argument, for tasks the paper gives no flag) or ``"crasp"`` (computed from
+    lengen's C-RASP library by :mod:`lengen.predictions`).
     """
 
     ape: bool
@@ -219,8 +220,18 @@ class Task:
         """Token ids to token strings."""
         return self.vocab.decode(ids)
 
+    def predicted(self) -> Prediction:
+        """The theory's prediction computed from lengen's C-RASP library (see :mod:`lengen.predictions`)."""
+        from ..predictions import predict
+
+        return predict(self.name)
+
     def info(self) -> dict:
-        """A JSON-ready summary of the task (used by ``lengen tasks --json``)."""
+        """A JSON-ready summary of the task (used by ``lengen tasks --json``).
+
+        ``predicted`` is computed from the C-RASP library; ``stated`` holds the flags as the paper
+        states them (or, for the counter languages, as reasoned in lengen), for comparison."""
+        computed = self.predicted()
         return {
             "name": self.name,
             "kind": self.kind,
@@ -228,9 +239,11 @@ class Task:
             "vocab_size": len(self.vocab),
             "min_length": self.min_length,
             "n_positions": self.n_positions,
-            "predicted": {"ape": self.prediction.ape, "nope": self.prediction.nope},
-            "reason": self.prediction.reason,
-            "prediction_source": self.prediction.source,
+            "predicted": {"ape": computed.ape, "nope": computed.nope},
+            "reason": computed.reason,
+            "prediction_source": computed.source,
+            "stated": {"ape": self.prediction.ape, "nope": self.prediction.nope, "source": self.prediction.source,
+                       "reason": self.prediction.reason},
         }
 
     def __repr__(self) -> str:
