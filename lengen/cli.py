@@ -4,7 +4,8 @@
     lengen train --task T [--layers --heads --d-model --lr --steps --batch-size --seed
                  --pe ape|nope --reg C --device auto|cpu|cuda --out DIR] [--json]
     lengen eval CHECKPOINT [--bins 0-50,51-100,101-150] [--examples N] [--json]
-    lengen crasp run|info|check ...
+    lengen crasp run|info|check|compile ...
+    lengen reproduce [--profile smoke|quick|paper] ... ;  lengen reproduce merge DIR...
 
 Errors (unknown task, impossible length range, missing CUDA, unreadable checkpoint) print one
 line to stderr and exit with status 2, without a traceback.
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_crasp_parser(sub)
+    from .experiments.cli import add_reproduce_parser
+
+    add_reproduce_parser(sub)
     return p
 
 

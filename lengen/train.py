@@ -135,8 +135,8 @@ def train(
     progress: bool = True,
 ) -> TrainResult:
     """Train a model under ``cfg``.  With ``out_dir``, checkpoints and ``result.json`` go there and an
-    interrupted run resumes from ``out_dir/checkpoint.pt``; a finished run is trained again only if
-    its result file is removed."""
+    interrupted run resumes from ``out_dir/checkpoint.pt`` (on any device).  A finished run resumes
+    at its end: nothing is trained again, the model is only evaluated afresh."""
     task = get_task(cfg.task)
     device = resolve_device(cfg.device)
     lo, hi = cfg.train_range
@@ -154,7 +154,7 @@ def train(
     ckpt_path = out / "checkpoint.pt" if out else None
     if ckpt_path is not None and ckpt_path.exists():
         ck = load_torch(ckpt_path, map_location=device)
-        if ck["config"] != cfg.to_dict():
+        if _resumable(ck["config"]) != _resumable(cfg.to_dict()):
             raise ValueError(
                 f"{ckpt_path} was written with a different configuration; use another --out directory "
                 "or delete the checkpoint to start over"
@@ -262,6 +262,11 @@ def train(
     for cb in callbacks:
         cb.on_end(result)
     return TrainResult(model, result)
+
+
+def _resumable(config: dict) -> dict:
+    """The part of a configuration that must match to resume a run (the device may change)."""
+    return {k: v for k, v in config.items() if k != "device"}
 
 
 def _prediction(task: Task) -> dict:

@@ -1,0 +1,296 @@
+"""Training several seeds of one model shape at once.
+
+The paper's small models (1-4 layers, d 16-256) leave a GPU mostly idle: a training step is a
+few dozen small kernels, and the time goes to launching them.  :class:`StackedSeeds` trains K
+models of the same shape -- one per seed -- as one "stacked" model whose parameters carry a
+leading dimension K.  Every matrix product becomes one batched product (``torch.bmm``), attention
+runs once on K x B sequences, and one AdamW updates all K models, so a step costs about as many
+kernel launches as one model's step.
+
+It implements exactly :func:`lengen.train.train`'s protocol for each seed:
+
+* model k is initialised after ``torch.manual_seed(seed_k)`` (the same weights as ``train``),
+* its batches come from its own stream ``numpy.random.default_rng([seed_k, 1])``
+  (the same examples and position offsets as ``train``),
+* loss on supervised tokens (mean per model), the optional positional-product regularizer,
+  gradient clipping at ``grad_clip`` **per model**, AdamW with weight decay on matrices only
+  (AdamW is elementwise, so one optimizer over the stacked tensors equals K optimizers), the
+  same linear warm-up and decay, bf16 autocast on CUDA.
+
+So the K models end with the weights that K separate ``train`` runs would give, up to
+floating-point rounding (the batched products sum in another order); ``benchmarks/batched_seeds.py``
+checks this and measures the speed.  Early stopping and evaluation are left to the caller
+(:meth:`StackedSeeds.model` returns model k as an ordinary :class:`~lengen.model.GPT`).
+
+Drawing the K batches (Python and numpy) costs about as much as a small model's step on a GPU, so
+with ``data_workers=W`` the batches are drawn ahead of time in W processes (worker w owns seeds
+w, w + W, ...; each seed's stream stays in order, so the batches are the same).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..devices import autocast, resolve_device
+from ..model import GPT
+from ..tasks import IGNORE_INDEX, Batch, get_task
+from ..train import TrainConfig, _lr_factor
+
+
+class StackedSeeds:
+    """K models of one shape (``cfg`` without its seed), one per seed, trained in lockstep."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        seeds: Sequence[int],
+        device: str | torch.device = "auto",
+        data_workers: int = 0,
+    ) -> None:
+        self.cfg = cfg
+        self.seeds = list(seeds)
+        self.K = len(self.seeds)
+        self.task = get_task(cfg.task)
+        self.device = resolve_device(device)
+        self.model_cfg = cfg.model_config(self.task)
+        models = []
+        for s in self.seeds:
+            torch.manual_seed(s)
+            models.append(GPT(self.model_cfg).to(self.device))
+        names = [n for n, _ in models[0].named_parameters()]  # tied lm_head.weight is not listed
+        self.params: dict[str, torch.Tensor] = {
+            n: torch.stack([dict(m.named_parameters())[n].detach() for m in models]).requires_grad_(True) for n in names
+        }
+        self._template = models[0]
+        decay = [p for n, p in self.params.items() if p.dim() >= 3]  # per model: matrices
+        no_decay = [p for n, p in self.params.items() if p.dim() < 3]
+        self.opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+        )
+        self.rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
+        self.step_count = 0
+        self.data_workers = min(max(0, data_workers), self.K)
+        self._producers: list[Any] = []
+
+    # -- data ----------------------------------------------------------------------------------
+    def _start_producers(self) -> None:
+        """Start ``data_workers`` processes; worker w draws the batches of seeds w, w + W, ... from
+        their own streams (the same batches as drawing them here), a few steps ahead."""
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        W = self.data_workers
+        lo, hi = self.cfg.train_range
+        for w in range(W):
+            idx = list(range(w, self.K, W))
+            q = ctx.Queue(maxsize=4)
+            stop = ctx.Event()
+            proc = ctx.Process(
+                target=_produce,
+                args=(self.cfg.task, [self.seeds[i] for i in idx], self.cfg.batch_size, lo, hi, self.cfg.offsets,
+                      self.model_cfg.n_positions, self.step_count, q, stop),
+                daemon=True,
+            )
+            proc.start()
+            self._producers.append((idx, q, stop, proc))
+
+    def close(self) -> None:
+        """Stop the data processes (if any)."""
+        for _, q, stop, proc in self._producers:
+            stop.set()
+            try:
+                while not q.empty():
+                    q.get_nowait()
+            except Exception:
+                pass
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+        self._producers = []
+
+    def __enter__(self) -> "StackedSeeds":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _draw(self) -> list[Batch]:
+        lo, hi = self.cfg.train_range
+        if self.data_workers == 0:
+            return [
+                self.task.batch(rng, self.cfg.batch_size, lo, hi, offsets=self.cfg.offsets,
+                                n_positions=self.model_cfg.n_positions)
+                for rng in self.rngs
+            ]
+        if not self._producers:
+            self._start_producers()
+        out: list[Batch | None] = [None] * self.K
+        for idx, q, _, _ in self._producers:
+            for i, arrays in zip(idx, q.get()):
+                out[i] = Batch(*(torch.from_numpy(a) for a in arrays))
+        return out  # type: ignore[return-value]
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One batch per model from its own stream, padded to a common length: (K, B, T) each."""
+        batches = self._draw()
+        T = max(b.inputs.shape[1] for b in batches)
+        K, B = self.K, self.cfg.batch_size
+        inputs = torch.zeros(K, B, T, dtype=torch.long)
+        targets = torch.full((K, B, T), IGNORE_INDEX, dtype=torch.long)
+        positions = torch.zeros(K, B, T, dtype=torch.long)
+        for k, b in enumerate(batches):
+            t = b.inputs.shape[1]
+            inputs[k, :, :t] = b.inputs
+            targets[k, :, :t] = b.targets
+            positions[k, :, :t] = b.positions
+            positions[k, :, t:] = b.positions[:, -1:]  # padding repeats the last id (never attended to)
+        dev = self.device
+        return inputs.to(dev), positions.to(dev), targets.to(dev)
+
+    # -- the stacked forward pass ----------------------------------------------------------------
+    def _linear(self, x: torch.Tensor, name: str, bias: bool = True) -> torch.Tensor:
+        """x (K, N, d_in) @ W(K, d_out, d_in)^T + b -> (K, N, d_out)."""
+        w = self.params[name + ".weight"]
+        if bias:
+            return torch.baddbmm(self.params[name + ".bias"].unsqueeze(1), x, w.transpose(1, 2))
+        return torch.bmm(x, w.transpose(1, 2))
+
+    def _ln(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        h = F.layer_norm(x, x.shape[-1:], eps=self.model_cfg.layer_norm_eps)
+        return h * self.params[name + ".weight"].unsqueeze(1) + self.params[name + ".bias"].unsqueeze(1)
+
+    def forward(self, inputs: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """(K, B, T) ids and positions -> (K, B, T, V) logits (the GPT of :mod:`lengen.model`)."""
+        K, B, T = inputs.shape
+        c = self.model_cfg
+        d, H = c.d_model, c.n_head
+        dh = d // H
+        x = _gather_rows(self.params["wte.weight"], inputs)  # (K, B, T, d)
+        if c.pe == "ape":
+            x = x + _gather_rows(self.params["wpe.weight"], positions)
+        x = x.reshape(K, B * T, d)
+        for layer in range(c.n_layer):
+            p = f"blocks.{layer}."
+            h = self._ln(x, p + "ln1")
+            q, k, v = self._linear(h, p + "attn.qkv").split(d, dim=2)  # each (K, B*T, d)
+            q, k, v = (z.reshape(K * B, T, H, dh).transpose(1, 2) for z in (q, k, v))  # (K*B, H, T, dh)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            y = y.transpose(1, 2).reshape(K, B * T, d)
+            x = x + self._linear(y, p + "attn.out")
+            h = self._ln(x, p + "ln2")
+            h = F.gelu(self._linear(h, p + "mlp.fc"), approximate="tanh")
+            x = x + self._linear(h, p + "mlp.proj")
+        x = self._ln(x, "ln_f")
+        logits = torch.bmm(x, self.params["wte.weight"].transpose(1, 2))  # tied output layer
+        return logits.view(K, B, T, -1)
+
+    def positional_regularizer(self) -> torch.Tensor:
+        """Per model (K,): :meth:`lengen.model.GPT.positional_regularizer` of each model."""
+        c = self.model_cfg
+        P = self.params["wpe.weight"]  # (K, N, d)
+        K, N, d = P.shape
+        H, dh = c.n_head, d // c.n_head
+        causal = torch.ones(N, N, dtype=torch.bool, device=P.device).tril()
+        total = torch.zeros(K, device=P.device)
+        for layer in range(c.n_layer):
+            w = self.params[f"blocks.{layer}.attn.qkv.weight"]  # (K, 3d, d)
+            pq = torch.bmm(P, w[:, :d, :].transpose(1, 2)).view(K, N, H, dh)
+            pk = torch.bmm(P, w[:, d : 2 * d, :].transpose(1, 2)).view(K, N, H, dh)
+            M = torch.einsum("knhe,kmhe->khnm", pq, pk)  # (K, H, N, N): query n, key m
+            total = total + (M.pow(2) * causal).sum(dim=(1, 2, 3)) / N
+        return total
+
+    # -- training -------------------------------------------------------------------------------
+    def losses(self, inputs: torch.Tensor, positions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Per-model loss (K,): mean cross-entropy over supervised tokens (+ regularizer)."""
+        with autocast(self.device):
+            logits = self.forward(inputs, positions)
+        K = logits.shape[0]
+        ce = F.cross_entropy(logits.flatten(0, 2).float(), targets.flatten(), ignore_index=IGNORE_INDEX,
+                             reduction="none").view(K, -1)
+        count = (targets.view(K, -1) != IGNORE_INDEX).sum(dim=1).clamp(min=1)
+        loss = ce.sum(dim=1) / count
+        if self.cfg.reg > 0:
+            loss = loss + self.cfg.reg * self.positional_regularizer()
+        return loss
+
+    def step(self) -> torch.Tensor:
+        """One training step of every model; returns the K losses (detached)."""
+        inputs, positions, targets = self.next_batch()
+        for group in self.opt.param_groups:
+            group["lr"] = self.cfg.lr * _lr_factor(self.step_count, self.cfg)
+        loss = self.losses(inputs, positions, targets)
+        self.opt.zero_grad(set_to_none=True)
+        loss.sum().backward()  # models do not share parameters: each gets its own gradient
+        self._clip()
+        self.opt.step()
+        self.step_count += 1
+        return loss.detach()
+
+    @torch.no_grad()
+    def _clip(self) -> None:
+        """Per-model gradient clipping, as ``clip_grad_norm_`` does for one model."""
+        grads = [p.grad for p in self.params.values() if p.grad is not None]
+        sq = torch.stack([g.float().pow(2).flatten(1).sum(dim=1) for g in grads]).sum(dim=0)  # (K,)
+        coef = (self.cfg.grad_clip / (sq.sqrt() + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coef.view(-1, *([1] * (g.dim() - 1))).to(g.dtype))
+
+    def train(self, steps: int) -> list[torch.Tensor]:
+        return [self.step() for _ in range(steps)]
+
+    # -- reading models back --------------------------------------------------------------------
+    def state_dict(self, k: int) -> dict[str, torch.Tensor]:
+        """Model k's parameters under :class:`~lengen.model.GPT`'s names (with the tied lm_head)."""
+        sd = {n: p[k].detach().clone() for n, p in self.params.items()}
+        sd["lm_head.weight"] = sd["wte.weight"]
+        return sd
+
+    def model(self, k: int) -> GPT:
+        """Model k as an ordinary GPT (for evaluation)."""
+        m = GPT(self.model_cfg).to(self.device)
+        m.load_state_dict(self.state_dict(k))
+        return m.eval()
+
+
+def _gather_rows(table: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Row ``ids[k, ...]`` of ``table[k]`` for every k: (K, R, d) and (K, ...) -> (K, ..., d).
+
+    One embedding lookup in the flattened (K * R, d) table (its backward is the fast dense
+    embedding backward, unlike advanced indexing's scatter)."""
+    K, R, d = table.shape
+    offset = (torch.arange(K, device=ids.device) * R).view(K, *([1] * (ids.dim() - 1)))
+    return F.embedding(ids + offset, table.reshape(K * R, d))
+
+
+def max_weight_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
+    """Largest absolute difference between two state dicts with the same keys."""
+    return max(float((a[n].float().cpu() - b[n].float().cpu()).abs().max()) for n in a if n in b)
+
+
+def _produce(task_name: str, seeds: list[int], batch_size: int, lo: int, hi: int, offsets: bool, n_positions: int,
+             skip: int, q: Any, stop: Any) -> None:
+    """Data process: draw the seeds' batches step after step (after skipping ``skip`` steps)."""
+    torch.set_num_threads(1)
+    task = get_task(task_name)
+    rngs = [np.random.default_rng([s, 1]) for s in seeds]
+
+    def draw() -> list:
+        return [task.batch(r, batch_size, lo, hi, offsets=offsets, n_positions=n_positions) for r in rngs]
+
+    for _ in range(skip):
+        draw()
+    import queue as _queue
+
+    while not stop.is_set():
+        item = [tuple(t.numpy() for t in (b.inputs, b.targets, b.positions, b.lengths)) for b in draw()]
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.2)
+                break
+            except _queue.Full:
+                continue
