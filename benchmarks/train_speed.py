@@ -16,7 +16,13 @@ Hugging Face runs with ``attn_implementation="sdpa"`` (its fastest CPU path) and
 (no key/value cache is needed for training or teacher-forced evaluation).  Its loss shifts the labels
 internally, so it gets the unshifted labels; lengen gets them already shifted (its convention: the
 target at position t is predicted at position t).  Both then average the cross-entropy over exactly
-the same supervised positions.
+the same supervised positions.  The optimizer is the same code for both (lengen.train's AdamW: lr 1e-3,
+weight decay 0.01 on matrices only, PyTorch's default implementation), so the ratio measures the models.
+
+lengen's linear layers use oneDNN on CPU (see ``lengen.fast_linear.Linear``); ``--plain-linear`` turns that
+off to measure what it brings.  ``--check`` (run before every benchmark, too) copies lengen's weights
+into the Hugging Face model and asserts that logits, loss and gradients agree to 1e-4, and that
+lengen's oneDNN and plain linear paths agree to 1e-4.
 
 Usage::
 
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import math
 import os
 import platform
 import statistics
@@ -47,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import lengen.fast_linear as fast_linear  # noqa: E402
 from lengen.files import write_json  # noqa: E402
 from lengen.model import GPT, ModelConfig  # noqa: E402
 
@@ -98,6 +106,7 @@ def import_transformers():
             f"({e}).\nInstall the benchmark extra:  pip install -e \".[bench]\"   "
             '(or: pip install "transformers>=4.40")'
         )
+    transformers.logging.set_verbosity_error()  # config notes about GPT-2's token ids, irrelevant here
     return transformers, GPT2Config, GPT2LMHeadModel
 
 
@@ -133,7 +142,6 @@ def build_hf(cfg: BenchConfig, attn: str = "sdpa"):
         use_cache=False,
         bos_token_id=None,  # GPT-2's 50256 is outside these small vocabularies
         eos_token_id=None,
-        loss_type="ForCausalLM",
     )
     model = GPT2LMHeadModel._from_config(hf_cfg, attn_implementation=attn, dtype=torch.float32)
     impl = model.config._attn_implementation
@@ -264,16 +272,18 @@ def hf_logits(model, d: Data) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------
 # timing
 # ---------------------------------------------------------------------------------------------
-def time_once(fn: Callable[[], None], n: int) -> float:
-    t0 = time.perf_counter()
+def time_once(fn: Callable[[], None], n: int) -> tuple[float, float]:
+    """Wall-clock and process-CPU seconds per call over ``n`` calls."""
+    w0, c0 = time.perf_counter(), time.process_time()
     for _ in range(n):
         fn()
-    return (time.perf_counter() - t0) / n
+    return (time.perf_counter() - w0) / n, (time.process_time() - c0) / n
 
 
 def interleaved(fns: dict[str, Callable[[], None]], repeats: int, target_s: float, warmup_s: float) -> dict:
     """Warm every function up, choose calls per repeat so a repeat lasts ~target_s, then time
-    ``repeats`` rounds A B A B ... (the order alternates each round).  Seconds per call, per repeat."""
+    ``repeats`` rounds A B, B A, A B, ... (the order alternates each round).  Seconds per call, per
+    repeat, by wall clock and by process CPU time."""
     calls = {}
     for name, fn in fns.items():
         fn()
@@ -284,12 +294,15 @@ def interleaved(fns: dict[str, Callable[[], None]], repeats: int, target_s: floa
             n += 1
         per_call = (time.perf_counter() - t0) / n
         calls[name] = max(1, round(target_s / per_call))
-    samples: dict[str, list[float]] = {k: [] for k in fns}
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     names = list(fns)
     for r in range(repeats):
         for name in names if r % 2 == 0 else names[::-1]:
-            samples[name].append(time_once(fns[name], calls[name]))
-    return {"calls_per_repeat": calls, "seconds_per_call": samples}
+            w, c = time_once(fns[name], calls[name])
+            wall[name].append(w)
+            cpu[name].append(c)
+    return {"calls_per_repeat": calls, "wall": wall, "cpu": cpu}
 
 
 def summarize(samples: list[float], units_per_call: int) -> dict:
@@ -305,33 +318,69 @@ def summarize(samples: list[float], units_per_call: int) -> dict:
 # ---------------------------------------------------------------------------------------------
 # the equivalence check
 # ---------------------------------------------------------------------------------------------
+def _lengen_logits_loss_grads(model: GPT, d: Data):
+    model.zero_grad(set_to_none=True)
+    model.eval()
+    with torch.no_grad():
+        logits = lengen_logits(model, d)
+    model.train()
+    loss = lengen_loss(model, d)
+    loss.backward()
+    return logits, float(loss.detach()), lengen_grads_in_hf_layout(model)
+
+
 def check(cfg: BenchConfig, attn: str, tol: float = 1e-4, verbose: bool = True) -> dict:
-    """Copy lengen's weights into HF and assert equal logits, loss and gradients (in float32)."""
+    """Copy lengen's weights into HF and assert equal logits (eval), loss and gradients (float32), on a
+    training-size batch.  Also compare lengen with and without its oneDNN linear path."""
     ours = build_lengen(cfg)
     theirs = build_hf(cfg, attn)
     copy_lengen_into_hf(ours, theirs)
-    d = make_data(cfg, 8)
-    ours.eval(), theirs.eval()
+    d = make_data(cfg, TRAIN_BATCH)
+    a, la, ga = _lengen_logits_loss_grads(ours, d)
+    theirs.eval()
     with torch.no_grad():
-        a, b = lengen_logits(ours, d), hf_logits(theirs, d)
-        assert a.shape == b.shape, (a.shape, b.shape)
-    dlogits = float((a - b).abs().max())
-    ours.train(), theirs.train()
-    la, lb = lengen_loss(ours, d), hf_loss(theirs, d)
-    la.backward()
-    lb.backward()
-    dloss = abs(float(la.detach()) - float(lb.detach()))
-    ga = lengen_grads_in_hf_layout(ours)
+        b = hf_logits(theirs, d)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    theirs.train()
+    loss_hf = hf_loss(theirs, d)
+    loss_hf.backward()
+    lb = float(loss_hf.detach())
     hf_params = dict(theirs.named_parameters())
     assert set(ga) == set(hf_params), set(ga) ^ set(hf_params)
-    dgrad = max(float((ga[k] - hf_params[k].grad).abs().max()) for k in ga)
-    la, lb = float(la.detach()), float(lb.detach())
-    out = {"max_abs_logit_diff": dlogits, "loss_lengen": la, "loss_hf": lb,
-           "abs_loss_diff": dloss, "max_abs_grad_diff": dgrad}
+    out = {
+        "batch": TRAIN_BATCH,
+        "max_abs_logit_diff": float((a - b).abs().max()),
+        "loss_lengen": la,
+        "loss_hf": lb,
+        "abs_loss_diff": abs(la - lb),
+        "max_abs_grad_diff": max(float((ga[k] - hf_params[k].grad).abs().max()) for k in ga),
+    }
+    if fast_linear.FAST_CPU_LINEAR:  # the same model through plain F.linear
+        fast_linear.FAST_CPU_LINEAR = False
+        try:
+            a2, la2, ga2 = _lengen_logits_loss_grads(ours, d)
+        finally:
+            fast_linear.FAST_CPU_LINEAR = True
+        out["fast_vs_plain_linear"] = {
+            "max_abs_logit_diff": float((a - a2).abs().max()),
+            "abs_loss_diff": abs(la - la2),
+            "max_abs_grad_diff": max(float((ga[k] - ga2[k]).abs().max()) for k in ga),
+        }
     if verbose:
-        print(f"check {cfg.label}: max|logits diff| {dlogits:.2e}, loss {la:.6f} vs {lb:.6f}, "
-              f"max|grad diff| {dgrad:.2e}")
-    if not (dlogits <= tol and dloss <= tol and dgrad <= tol):
+        print(
+            f"check {cfg.label}: vs HF max|logit diff| {out['max_abs_logit_diff']:.1e}, loss {la:.6f} vs {lb:.6f}, "
+            f"max|grad diff| {out['max_abs_grad_diff']:.1e}"
+            + (
+                f"; lengen oneDNN vs plain linear: max|logit diff| {out['fast_vs_plain_linear']['max_abs_logit_diff']:.1e}, "
+                f"max|grad diff| {out['fast_vs_plain_linear']['max_abs_grad_diff']:.1e}"
+                if "fast_vs_plain_linear" in out
+                else ""
+            ),
+            flush=True,
+        )
+    diffs = [out["max_abs_logit_diff"], out["abs_loss_diff"], out["max_abs_grad_diff"]]
+    diffs += list(out.get("fast_vs_plain_linear", {}).values())
+    if not all(x <= tol for x in diffs):
         raise AssertionError(f"lengen and Hugging Face disagree at {cfg.label}: {out} (tolerance {tol})")
     return out
 
@@ -354,10 +403,11 @@ def machine() -> dict:
         "logical_cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }
 
 
-def bench_config(cfg: BenchConfig, attn: str, repeats: int, target_s: float, warmup_s: float) -> dict:
+def bench_config(cfg: BenchConfig, attn: str, repeats: int, target_s: float, warmup_s: float, clock: str) -> dict:
     ours = build_lengen(cfg)
     theirs = build_hf(cfg, attn)
     copy_lengen_into_hf(ours, theirs)  # identical numbers flow through both
@@ -375,19 +425,29 @@ def bench_config(cfg: BenchConfig, attn: str, repeats: int, target_s: float, war
         repeats, target_s, warmup_s,
     )
     tokens = TRAIN_BATCH * cfg.seq_len
-    train = {k: summarize(v, tokens) for k, v in tr["seconds_per_call"].items()}
-    evals = {k: summarize(v, EVAL_BATCH) for k, v in ev["seconds_per_call"].items()}
+    train = {c: {k: summarize(v, tokens) for k, v in tr[c].items()} for c in ("wall", "cpu")}
+    evals = {c: {k: summarize(v, EVAL_BATCH) for k, v in ev[c].items()} for c in ("wall", "cpu")}
+
+    def ratio(d: dict, c: str) -> float:
+        return d[c]["lengen"]["per_s"] / d[c]["hf"]["per_s"]
+
     return {
         "config": {**cfg.__dict__, "train_batch": TRAIN_BATCH, "eval_batch": EVAL_BATCH},
         "n_parameters": ours.num_parameters(),
-        "train_tokens_per_s": {k: v["per_s"] for k, v in train.items()},
-        "train_ratio": train["lengen"]["per_s"] / train["hf"]["per_s"],
-        "eval_examples_per_s": {k: v["per_s"] for k, v in evals.items()},
-        "eval_ratio": evals["lengen"]["per_s"] / evals["hf"]["per_s"],
+        "clock": clock,
+        "train_tokens_per_s": {k: v["per_s"] for k, v in train[clock].items()},
+        "train_ratio": ratio(train, clock),
+        "eval_examples_per_s": {k: v["per_s"] for k, v in evals[clock].items()},
+        "eval_ratio": ratio(evals, clock),
+        "ratios_by_clock": {c: {"train": ratio(train, c), "eval": ratio(evals, c)} for c in ("wall", "cpu")},
         "train_detail": train,
         "eval_detail": evals,
         "calls_per_repeat": {"train": tr["calls_per_repeat"], "eval": ev["calls_per_repeat"]},
     }
+
+
+def geomean(xs: list[float]) -> float:
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -415,10 +475,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--configs", default=None, help="comma-separated config names to run (default: all)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"result JSON (default {DEFAULT_OUT.relative_to(ROOT)})")
     ap.add_argument("--no-write", action="store_true", help="print the table but do not write the JSON")
+    ap.add_argument(
+        "--clock",
+        choices=["auto", "cpu", "wall"],
+        default="auto",
+        help="time by process CPU time or wall clock; auto = cpu with 1 thread (robust to other processes on a "
+        "shared machine), wall otherwise.  Both are recorded in the JSON",
+    )
+    ap.add_argument(
+        "--plain-linear",
+        action="store_true",
+        help="run lengen's linear layers through plain F.linear (MKL), i.e. without its oneDNN CPU path",
+    )
     args = ap.parse_args(argv)
 
     transformers, _, _ = import_transformers()
     torch.set_num_threads(args.threads)
+    if args.plain_linear:
+        fast_linear.FAST_CPU_LINEAR = False
+    clock = args.clock if args.clock != "auto" else ("cpu" if args.threads == 1 else "wall")
+    fast_linear = bool(fast_linear.FAST_CPU_LINEAR and fast_linear._probe_onednn() is not None)
     configs = CONFIGS
     if args.configs:
         wanted = [s.strip() for s in args.configs.split(",") if s.strip()]
@@ -436,29 +512,42 @@ def main(argv: list[str] | None = None) -> int:
     target_s = 0.15 if args.quick else 0.4
     warmup_s = 0.3 if args.quick else 1.0
     started = _dt.datetime.now(_dt.timezone.utc)
+    machine_at_start = machine()
     rows = []
     for c in configs:
         t0 = time.perf_counter()
-        r = bench_config(c, args.attn, repeats, target_s, warmup_s)
+        r = bench_config(c, args.attn, repeats, target_s, warmup_s, clock)
         r["check"] = checks[c.name]
         rows.append(r)
         print(
-            f"{c.label}: train {r['train_ratio']:.2f}x, eval {r['eval_ratio']:.2f}x  "
+            f"{c.label}: train {r['train_ratio']:.2f}x, eval {r['eval_ratio']:.2f}x by {clock} time "
+            f"(by {'wall' if clock == 'cpu' else 'cpu'} time: train {r['ratios_by_clock']['wall' if clock == 'cpu' else 'cpu']['train']:.2f}x, "
+            f"eval {r['ratios_by_clock']['wall' if clock == 'cpu' else 'cpu']['eval']:.2f}x)  "
             f"({time.perf_counter() - t0:.0f}s)",
             flush=True,
         )
     table = markdown_table(rows)
     print()
     print(table)
+    print(
+        f"\ntrain ratio: min {min(r['train_ratio'] for r in rows):.2f}x, geomean "
+        f"{geomean([r['train_ratio'] for r in rows]):.2f}x; eval ratio: min {min(r['eval_ratio'] for r in rows):.2f}x, "
+        f"geomean {geomean([r['eval_ratio'] for r in rows]):.2f}x  (torch {torch.__version__}, transformers "
+        f"{transformers.__version__}, {torch.get_num_threads()} thread(s), {clock} clock, HF attention {args.attn}, "
+        f"lengen oneDNN linear {'on' if fast_linear else 'off'})"
+    )
     result = {
         "benchmark": "benchmarks/train_speed.py",
-        "command": " ".join([Path(sys.argv[0]).name if argv is None else "train_speed.py", *(sys.argv[1:] if argv is None else argv)]),
+        "command": " ".join(["python benchmarks/train_speed.py", *(sys.argv[1:] if argv is None else argv)]),
         "date_utc": started.isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine_at_start,
+        "load_average_at_end": machine()["load_average_1_5_15_min"],
         "torch_version": torch.__version__,
         "transformers_version": transformers.__version__,
         "threads": torch.get_num_threads(),
+        "clock": clock,
         "hf_attn_implementation": args.attn,
+        "lengen_onednn_linear": fast_linear,
         "dtype": "float32",
         "device": "cpu",
         "repeats": repeats,
@@ -467,6 +556,13 @@ def main(argv: list[str] | None = None) -> int:
         "AdamW(lr 1e-3, weight decay 0.01 on matrices) step",
         "eval_step": "no_grad forward in eval mode + argmax",
         "results": rows,
+        "summary": {
+            "train_ratio_min": min(r["train_ratio"] for r in rows),
+            "train_ratio_geomean": geomean([r["train_ratio"] for r in rows]),
+            "eval_ratio_min": min(r["eval_ratio"] for r in rows),
+            "eval_ratio_geomean": geomean([r["eval_ratio"] for r in rows]),
+            "target_train_ratio": 1.5,
+        },
         "table_markdown": table,
     }
     if not args.no_write:

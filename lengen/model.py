@@ -13,6 +13,8 @@ Conventions
   ``blocks.{l}.hook_resid_post``, ``ln_final.hook_normalized``, ``logits``.
 * The fast path uses ``scaled_dot_product_attention``; the probing path computes the same
   attention explicitly so that it can return the weights.  A test checks both give equal logits.
+* ``Linear`` (from :mod:`lengen.fast_linear`) is ``nn.Linear`` with a faster CPU path; read it as
+  ``nn.Linear``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Callable, Iterable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .fast_linear import Linear
 
 
 @dataclass
@@ -37,10 +41,15 @@ class ModelConfig:
     pe: str = "ape"  # "ape" (learned absolute positions) or "nope" (no positional information)
     dropout: float = 0.0  # the paper trains with dropout 0 everywhere
     layer_norm_eps: float = 1e-5
+    activation: str = "gelu"  # MLP nonlinearity: "gelu" (GPT-2's gelu_new) or "relu" (compiled models)
+    layer_norm: bool = True  # False: every LayerNorm is the identity (compiled models)
+    tie_embeddings: bool = True  # the output layer shares the token-embedding matrix (GPT-2)
 
     def __post_init__(self) -> None:
         if self.pe not in ("ape", "nope"):
             raise ValueError(f"pe must be 'ape' or 'nope', not {self.pe!r}")
+        if self.activation not in ("gelu", "relu"):
+            raise ValueError(f"activation must be 'gelu' or 'relu', not {self.activation!r}")
         if self.d_model % self.n_head != 0:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_head={self.n_head}")
         if self.d_mlp is None:
@@ -59,8 +68,8 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         self.n_head = cfg.n_head
         self.d_head = cfg.d_model // cfg.n_head
-        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)  # fused W_Q, W_K, W_V (GPT-2's c_attn)
-        self.out = nn.Linear(cfg.d_model, cfg.d_model)  # W_O (GPT-2's c_proj)
+        self.qkv = Linear(cfg.d_model, 3 * cfg.d_model)  # fused W_Q, W_K, W_V (GPT-2's c_attn)
+        self.out = Linear(cfg.d_model, cfg.d_model)  # W_O (GPT-2's c_proj)
         self.dropout = cfg.dropout
 
     def forward(
@@ -104,13 +113,18 @@ class CausalSelfAttention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.fc = nn.Linear(cfg.d_model, cfg.d_mlp)
-        self.act = nn.GELU(approximate="tanh")  # GPT-2's gelu_new
-        self.proj = nn.Linear(cfg.d_mlp, cfg.d_model)
+        self.fc = Linear(cfg.d_model, cfg.d_mlp)
+        self.act = nn.ReLU() if cfg.activation == "relu" else nn.GELU(approximate="tanh")  # gelu: GPT-2's gelu_new
+        self.proj = Linear(cfg.d_mlp, cfg.d_model)
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop(self.proj(self.act(self.fc(x))))
+
+
+def _layer_norm(cfg: ModelConfig) -> nn.Module:
+    """A LayerNorm over d_model, or the identity when ``cfg.layer_norm`` is False."""
+    return nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps) if cfg.layer_norm else nn.Identity()
 
 
 class Block(nn.Module):
@@ -118,9 +132,9 @@ class Block(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.ln1 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
+        self.ln1 = _layer_norm(cfg)
         self.attn = CausalSelfAttention(cfg)
-        self.ln2 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
+        self.ln2 = _layer_norm(cfg)
         self.mlp = MLP(cfg)
         self.drop = nn.Dropout(cfg.dropout)
 
@@ -148,9 +162,10 @@ class GPT(nn.Module):
         self.wpe = nn.Embedding(cfg.n_positions, cfg.d_model) if cfg.pe == "ape" else None
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
-        self.ln_f = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
-        self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
-        self.lm_head.weight = self.wte.weight  # tied output layer
+        self.ln_f = _layer_norm(cfg)
+        self.lm_head = Linear(cfg.d_model, cfg.vocab_size, bias=False)
+        if cfg.tie_embeddings:
+            self.lm_head.weight = self.wte.weight  # tied output layer
         self.apply(self._init_weights)
         # GPT-2: scale the residual projections by 1/sqrt(2 * n_layer)
         for name, p in self.named_parameters():
