@@ -5,6 +5,7 @@
                  --pe ape|nope --reg C --device auto|cpu|cuda --out DIR] [--json]
     lengen eval CHECKPOINT [--bins 0-50,51-100,101-150] [--examples N] [--json]
     lengen crasp run|info|check|compile ...
+    lengen predict TASK|--from-file PATH [--fragment periodic,local] [--max-size K] [--json]
     lengen reproduce [--profile smoke|quick|paper] ... ;  lengen reproduce merge DIR...
 
 Errors (unknown task, impossible length range, missing CUDA, unreadable checkpoint) print one
@@ -181,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_crasp_parser(sub)
+    from .identify.cli import add_predict_parser
+
+    add_predict_parser(sub)
     from .experiments.cli import add_reproduce_parser
 
     add_reproduce_parser(sub)
