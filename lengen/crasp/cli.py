@@ -136,7 +136,7 @@ def add_crasp_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run, inspect and check C-RASP programs",
         description="C-RASP[periodic, local] programs: run them, measure them, check them against a task.",
     )
-    sub = cr.add_subparsers(dest="crasp_command", metavar="{run,info,check}")
+    sub = cr.add_subparsers(dest="crasp_command", metavar="{run,info,check,compile}")
     sub.required = True
 
     r = sub.add_parser("run", help="run a program on one input and print the trace")
@@ -163,6 +163,9 @@ def add_crasp_parser(subparsers: Any) -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_check)
+    from .compiler import add_compile_parser
+
+    add_compile_parser(sub)
     return cr
 
 
