@@ -83,9 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the notebooks and stop")
     parser.add_argument("--prepare-only", action="store_true", help="convert, do not run")
     parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_S)
+    parser.add_argument(
+        "--page", action="append", default=None, metavar="PATH",
+        help="run only this page (repeatable; default: every notebook page of _toc.yml)",
+    )
+    parser.add_argument(
+        "--workdir", default=WORKDIR_NAME,
+        help=f"scratch directory under the repository root (default {WORKDIR_NAME}/)",
+    )
     args = parser.parse_args(argv)
 
-    pages = notebook_pages()
+    pages = notebook_pages() if args.page is None else [Path(p) for p in args.page]
+    missing = [p for p in pages if not (ROOT / p).is_file()]
+    if missing:
+        print(f"test_notebooks: no such page: {missing[0]}", file=sys.stderr)
+        return 2
     if args.list:
         for page in pages:
             print(page.as_posix())
@@ -94,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         print("test_notebooks: _toc.yml lists no notebook pages", file=sys.stderr)
         return 1
 
-    notebooks = prepare(pages)
-    print(f"test_notebooks: {len(notebooks)} notebook(s) converted into {WORKDIR_NAME}/")
+    workdir = ROOT / args.workdir
+    notebooks = prepare(pages, workdir)
+    print(f"test_notebooks: {len(notebooks)} notebook(s) converted into {args.workdir}/")
     if args.prepare_only:
         return 0
 
