@@ -439,8 +439,8 @@ def table_md(rows: Sequence[Row], bins: Sequence, profile: str, summary: str) ->
         )
     sources = sorted({r.prediction["source"] for r in rows})
     lines += ["", f"Prediction source: {', '.join(sources)}."]
-    notes = sorted({r.prediction.get("note", "") for r in rows} - {""})
-    lines += [f"- {n}" for n in notes]
+    notes = sorted({(r.task, r.prediction["note"]) for r in rows if r.prediction.get("note")})
+    lines += [f"- {task}: {note}" for task, note in notes]
     return "\n".join(lines) + "\n"
 
 
