@@ -54,7 +54,9 @@ Offset = Union[int, Sequence[int], np.ndarray]
 #: Batches larger than this many (string, position) pairs are evaluated a block of rows at a time.
 CHUNK_ELEMENTS = 1 << 15
 
-_CMP = {
+#: The comparison operators of C-RASP and their meaning, as numpy ufuncs (the compiler derives its
+#: comparison gadgets from this table too, so the two agree by construction).
+COMPARISON_UFUNCS = {
     "<": np.less,
     "<=": np.less_equal,
     "==": np.equal,
@@ -185,7 +187,7 @@ class _Evaluator:
         if isinstance(node, Or):
             return self.binary(np.logical_or, node.left, node.right, bool)
         if isinstance(node, Compare):
-            return self.binary(_CMP[node.op], node.left, node.right, bool)
+            return self.binary(COMPARISON_UFUNCS[node.op], node.left, node.right, bool)
         if isinstance(node, Add):
             return self.binary(np.add, node.left, node.right, np.int64)
         if isinstance(node, Sub):

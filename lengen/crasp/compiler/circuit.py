@@ -39,6 +39,7 @@ from ..ast import (
     Type,
 )
 from ..errors import CRASPError
+from ..interpreter import COMPARISON_UFUNCS
 
 BOS = "<bos>"
 LOCAL_LOGIT = 60.0  # φ(k) of a shift-k head: the target gets weight 1 - O(i e^-60)
@@ -554,12 +555,7 @@ class CircuitBuilder:
         Comparisons of local counts only: a step of the integer 2w + 1 into a coordinate."""
         left, right = self.terms(node.left), self.terms(node.right)
         diff_lr, diff_rl = _merge(left, right, -1.0), _merge(right, left, -1.0)
-        minus_one = {((), ONE): -1.0}
-        ws = {  # the comparison holds iff every w >= 0 (w an integer-valued count expression)
-            "<=": [diff_rl], "<": [_merge(diff_rl, minus_one, 1.0)],
-            ">=": [diff_lr], ">": [_merge(diff_lr, minus_one, 1.0)],
-            "==": [diff_lr, diff_rl], "!=": [diff_lr, diff_rl],
-        }[node.op]
+        ws, negate = _conditions(node.op, diff_lr, diff_rl)
         name = str(node)
         local = all(not g and leaf[0] in ("one", "b", "s") for w in ws for (g, leaf) in w)
         if not local and self.sign_norm:
@@ -572,15 +568,14 @@ class CircuitBuilder:
             if len(signs) == 1:
                 return signs[0]
             eq = signs[0] + signs[1] - 1.0  # [w >= 0] + [-w >= 0] - 1 = [w == 0]
-            return eq if node.op == "==" else eq.neg()
+            return eq.neg() if negate else eq
         if local:  # one Boolean inside (exists[j <= i, j == i - 1] P): the comparison is it or its negation
             lits = {self.leaf_lit(leaf) for w in ws for (_, leaf) in w if leaf[0] != "one"}
             if len(lits) <= 1:
                 lit = next(iter(lits), Lin.constant(0.0))
-                truth = [all(sum(c * (x if leaf[0] != "one" else 1) for (_, leaf), c in w.items()) >= 0 for w in ws)
-                         for x in (0, 1)]
-                if node.op == "!=":
-                    truth = [not t for t in truth]
+                # every non-constant leaf is this one Boolean x (leaves that cancel in the difference
+                # do not change the outcome): evaluate the comparison for x = 0 and x = 1
+                truth = [_holds(node.op, _leaf_sum(left, x), _leaf_sum(right, x)) for x in (0, 1)]
                 return Lin.constant(float(truth[0])) if truth[0] == truth[1] else (lit if truth[1] else lit.neg())
         out = self._new(name, "compare")
         for w in ws:
@@ -597,7 +592,7 @@ class CircuitBuilder:
         if len(ws) == 1:
             return Lin.coord(out)
         eq = Lin.coord(out) - 1.0  # step(w >= 0) + step(-w >= 0) - 1 = [w == 0]
-        return eq if node.op == "==" else eq.neg()
+        return eq.neg() if negate else eq
 
     # -- definitions and outputs -----------------------------------------------------------------
     def build(self) -> None:
@@ -621,6 +616,31 @@ class CircuitBuilder:
     def n_layer(self) -> int:
         blocks = [h.block for h in self.heads] + [u.block for u in self.units]
         return max(blocks, default=0) + 1
+
+
+def _holds(op: str, left: float, right: float) -> bool:
+    """Whether ``left op right``, by the interpreter's table of comparison operators."""
+    return bool(COMPARISON_UFUNCS[op](left, right))
+
+
+def _conditions(op: str, diff_lr: Terms, diff_rl: Terms) -> tuple[list[Terms], bool]:
+    """``left op right`` as integer-valued count expressions w with "every w >= 0", and whether the
+    result is then negated.  Which of left < right, left == right, left > right satisfy ``op`` is
+    read from the interpreter's table, so compiler and interpreter share one meaning of each
+    operator: e.g. ``<=`` gives [right - left], ``<`` [right - left - 1], ``!=`` the pair
+    [left - right, right - left] negated."""
+    below, equal, above = (_holds(op, d, 0) for d in (-1, 0, 1))
+    if below == above:  # == (F, T, F) or != (T, F, T): both differences >= 0, negated for !=
+        if equal == below:
+            raise CompileError(f"comparison {op!r} is constant")
+        return [diff_lr, diff_rl], below
+    w = diff_rl if below else diff_lr  # <=, < hold when right - left is large enough; >=, > when left - right is
+    return [w if equal else _merge(w, {((), ONE): -1.0}, 1.0)], False
+
+
+def _leaf_sum(terms: Terms, x: float) -> float:
+    """The value of unguarded terms when every non-constant leaf has the value x."""
+    return sum(c * (1.0 if leaf[0] == "one" else x) for (_, leaf), c in terms.items())
 
 
 def _lin_key(lin: Lin) -> tuple:

@@ -13,6 +13,7 @@ from lengen.limit import LimitConfig, LimitTransformer
 from lengen.model import GPT, ModelConfig
 
 from ..ast import Program
+from ..interpreter import as_tokens
 from .circuit import (
     BOS,
     SIGN_EPS,
@@ -28,10 +29,6 @@ from .circuit import (
 from .weights import Layout, empty_model, fill_weights, layout
 
 Strings = Sequence[Union[str, Sequence[str]]]
-
-
-def as_tokens(s: str | Sequence[str]) -> list[str]:
-    return s.split() if isinstance(s, str) else list(s)
 
 
 @dataclass
