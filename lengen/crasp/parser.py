@@ -75,6 +75,7 @@ from .ast import (
     ALL,
     COMPARISONS,
     KEYWORDS,
+    NAME_RE,
     And,
     BoolConst,
     Compare,
@@ -110,10 +111,12 @@ from .errors import (
 )
 
 
+# One lexer for program text: names use the same pattern as ``ast.NAME_RE`` (what ``is_name``
+# accepts), so the parser and the programs built in code (e.g. by the program search) agree on them.
 _LEX = re.compile(
     r"""
     (?P<ws>[ \t\r\f]+)
-  | (?P<name>[A-Za-z_](?:[A-Za-z0-9_]|(?<=_)<[A-Za-z0-9_]+>|(?<=_)"[^"\s]+")*)
+  | (?P<name>""" + NAME_RE.pattern + r""")
   | (?P<int>[0-9]+)
   | (?P<op>:=|<=|>=|==|!=|[-+*%<>()\[\],\#?:=])
     """,

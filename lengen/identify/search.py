@@ -176,6 +176,16 @@ class SearchSpace:
             "scales": list(self.scales), "conditional": self.conditional,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "SearchSpace":
+        """The space :meth:`as_dict` describes (as stored in result files); the moduli are kept
+        explicitly, so ``from_dict(s.as_dict()).periods() == s.periods()``."""
+        periodic, local = parse_fragment(d["fragment"])
+        moduli = tuple(d["moduli"]) if d.get("moduli") else None
+        return cls(periodic=periodic, local=local, moduli=moduli,
+                   max_distance=d.get("max_distance") or 2, constants=tuple(d.get("constants", (0, 1, 2))),
+                   scales=tuple(d.get("scales", (2,))), conditional=bool(d.get("conditional", False)))
+
 
 # ---------------------------------------------------------------------------------------------
 # The probe set: the prefix trie of the domain, at every phase
