@@ -55,14 +55,17 @@ NO_PROGRAM: dict[str, dict[str, str]] = {
         "(Theorem 12), while copying needs Alice to send her whole half (linear communication).",
     },
     "addition": {
-        "ape": "No program is known, and none is expected: the carry into a sum bit can depend on operand bits "
-        "arbitrarily far away.  The paper marks the task as not expressible; the natural argument is the "
-        "communication-complexity bound of Theorem 12 (the exact corollary was not retrieved for these notes).",
+        "ape": "Not in C-RASP[periodic, local]: with both operands of m bits, Alice (holding 'a +') must tell apart "
+        "all 2^(m-1) values of a, since for any fixed b the sum a + b determines a; that is linear communication, "
+        "while every C-RASP[periodic, local] program has logarithmic communication (Theorem 12).  The paper marks "
+        "the task as not expressible; this corollary is lengen's own wording of the argument.",
     },
     "parity": {
         "ape": "PARITY is not in C-RASP (C-RASP is strictly contained in TC0, and PARITY is the standard separating "
         "example), and periodic predicates on positions or local counts do not give the parity of a count of "
-        "symbols spread over the whole string.  The exact lemma for C-RASP[periodic, local] was not retrieved.",
+        "symbols spread over the whole string.  lengen's own argument for C-RASP[periodic, local]: along the "
+        "strings <bos> (0^(L-1) 1)^k every program's output is eventually constant in k, while parity alternates "
+        "(lengen.identify.periodic_strings).",
     },
     "tomita3": {
         "ape": "No program is known.  Tomita-3 needs the parity of the length of the current run of 1s and of 0s, "

@@ -29,7 +29,18 @@ The counts are **exact** (every input of length n enumerated) while the task has
 ``exhaustive_limit`` inputs of that length, and **estimated by sampling** beyond: a few hundred
 halves x and y drawn from random inputs (for languages: uniform words, strings of the language,
 and the words a^n of one symbol), the submatrix computed, and its distinct rows counted.  A sampled count is a *lower
-bound* on R_f(n) (fewer columns can only merge rows, fewer rows only miss some).
+bound* on R_f(n) (fewer columns can only merge rows, fewer rows only miss some), and it can never
+exceed the number of halves sampled.
+
+Beyond the sample size, a **collision estimate** goes further.  Let x, x' be two halves drawn
+independently from the sampling distribution and q the probability that their rows agree (on
+the sampled columns).  If the rows fall into R classes with probabilities p_1 .. p_R, then
+q = sum p_c^2 >= 1 / R (Cauchy-Schwarz), so **R >= 1 / q**.  The fraction of sampled pairs whose
+rows agree estimates q; :attr:`CommunicationPoint.estimate` is the larger of the distinct count
+and ``pairs / collisions``.  Judging rows on a sample of columns can only merge classes, which
+raises q, so the estimate errs low.  It is a statistical estimate of a lower bound, reliable while
+the sample holds a fair number of collisions (``CommunicationPoint.collisions``); with none it is
+just the number of pairs, a rough figure.
 
 What the counts prove, and what they do not
 -------------------------------------------
@@ -52,12 +63,13 @@ R_f(n) <= 2^(O(log n)) = n^O(1): the number of distinct rows grows at most **pol
   sufficient.  **PARITY** is the standard example: Alice sends the parity of her half, one bit
   (R_f(n) = 2 for every n >= 2), yet PARITY has no program.  The argument that excludes it is not a
   communication argument: C-RASP cannot define PARITY (Huang et al.; restated by Yang et al. 2026,
-  "C-RASP ⊊ TC0", with PARITY as the separating example).  For C-RASP[periodic, local] the
-  project's notes do not have the exact lemma; periodic predicates read the position modulo a
-  fixed period and local counts look a bounded distance back, and neither gives the parity of a
-  count of symbols spread over the whole string.  The same holds for Tomita-5 and -6 (counting
-  modulo 2 and 3) and for ``{0,1,2}*02*`` ("the last symbol other than 2 is 0": two bits of
-  communication), which Lemmas 35/36 exclude.  What :mod:`lengen.identify.identification` shows
+  "C-RASP ⊊ TC0", with PARITY as the separating example).  For C-RASP[periodic, local],
+  lengen gives its own argument (:mod:`lengen.identify.periodic_strings`): along the strings
+  <bos> (0^(L-1) 1)^k, with L a multiple of the program's periods, every program's output is
+  eventually constant in k, while the parity of the k ones alternates.  Tomita-5 and -6
+  (counting modulo 2 and 3) also have bounded communication and no program, and so has
+  ``{0,1,2}*02*`` ("the last symbol other than 2 is 0": two bits of communication), which
+  Lemmas 35/36 exclude.  What :mod:`lengen.identify.identification` shows
   for these targets -- the learner's choice never settling up to the n one can afford -- is
   evidence about a finite search, not a proof.
 """
@@ -113,15 +125,28 @@ class CommunicationPoint:
     exact: bool
     n_rows: int  # rows (Alice halves) of the matrix computed
     n_cols: int
+    pairs: int = 0  # sampled only: pairs of sampled halves (drawn with repetition)
+    collisions: int = 0  # sampled only: pairs among them whose rows agree on the sampled columns
 
     @property
     def bits(self) -> float:
         """log2 of the number of distinct rows: the one-way communication complexity (bits)."""
         return math.log2(self.rows) if self.rows > 0 else 0.0
 
+    @property
+    def estimate(self) -> float:
+        """The number of distinct rows: exact, or for a sampled point the larger of the distinct
+        count and the collision estimate ``pairs / max(collisions, 1)`` (module docstring)."""
+        if self.exact or self.pairs == 0:
+            return float(self.rows)
+        return max(float(self.rows), self.pairs / max(self.collisions, 1))
+
     def as_dict(self) -> dict:
-        return {"n": self.n, "alice": self.alice, "bob": self.bob, "rows": self.rows, "exact": self.exact,
-                "bits": round(self.bits, 3), "matrix_rows": self.n_rows, "matrix_cols": self.n_cols}
+        out = {"n": self.n, "alice": self.alice, "bob": self.bob, "rows": self.rows, "exact": self.exact,
+               "bits": round(self.bits, 3), "matrix_rows": self.n_rows, "matrix_cols": self.n_cols}
+        if not self.exact:
+            out.update(pairs=self.pairs, collisions=self.collisions, estimate=round(self.estimate, 1))
+        return out
 
 
 def distinct_rows(f: Callable[[Word], Hashable], xs: Sequence[Word], ys: Sequence[Word]) -> int:
@@ -131,9 +156,10 @@ def distinct_rows(f: Callable[[Word], Hashable], xs: Sequence[Word], ys: Sequenc
 
 
 def communication_point(fn: SplitFunction, n: int, exhaustive_limit: int = 1 << 18, samples: int = 300,
-                        seed: int = 0) -> CommunicationPoint:
+                        seed: int = 0, columns: int | None = None) -> CommunicationPoint:
     """Distinct rows at length n: exact when the task has at most ``exhaustive_limit`` inputs of
-    length n, else a lower bound from ``samples`` sampled halves on each side."""
+    length n, else a lower bound from ``samples`` sampled halves for Alice and ``columns``
+    (default: ``samples``) for Bob, with the collision estimate of the module docstring."""
     h = n // 2
     if fn.count_inputs(n) <= exhaustive_limit:
         rows: dict[Word, dict[Word, Hashable]] = {}
@@ -147,16 +173,34 @@ def communication_point(fn: SplitFunction, n: int, exhaustive_limit: int = 1 << 
         return CommunicationPoint(n, h, n - h, len(distinct), True, len(rows), len(cols))
     rng = np.random.default_rng(seed + n)
     inputs = [tuple(w) for w in fn.sample_inputs(rng, n, samples)]
-    more = [tuple(w) for w in fn.sample_inputs(rng, n, samples)]
-    xs = sorted({w[:h] for w in inputs})
+    more = [tuple(w) for w in fn.sample_inputs(rng, n, samples if columns is None else columns)]
+    halves = [w[:h] for w in inputs]  # with repetition: the collision estimate needs the multiset
+    xs = sorted(set(halves))
     ys = sorted({w[h:] for w in more})
-    return CommunicationPoint(n, h, n - h, distinct_rows(fn, xs, ys), False, len(xs), len(ys))
+    row_of = {x: tuple(fn(x + y) for y in ys) for x in xs}
+    sizes: dict[tuple, int] = {}
+    for x in halves:
+        sizes[row_of[x]] = sizes.get(row_of[x], 0) + 1
+    k = len(halves)
+    collisions = sum(m * (m - 1) // 2 for m in sizes.values())
+    return CommunicationPoint(n, h, n - h, len(sizes), False, len(xs), len(ys), k * (k - 1) // 2, collisions)
+
+
+def communication_matrix(fn: SplitFunction, n: int) -> tuple[list[Word], list[Word], list[list[Hashable]]]:
+    """The whole communication matrix at length n (every input enumerated; for small n):
+    Alice's halves (rows), Bob's halves (columns), and the entries f(xy) (⊥ where xy is not an
+    input), rows and columns in sorted order."""
+    h = n // 2
+    words = [tuple(w) for w in fn.enumerate_inputs(n)]
+    xs = sorted({w[:h] for w in words})
+    ys = sorted({w[h:] for w in words})
+    return xs, ys, [[fn(x + y) for y in ys] for x in xs]
 
 
 def communication_profile(fn: SplitFunction, ns: Iterable[int], exhaustive_limit: int = 1 << 18,
-                          samples: int = 300, seed: int = 0) -> list[CommunicationPoint]:
+                          samples: int = 300, seed: int = 0, columns: int | None = None) -> list[CommunicationPoint]:
     """:func:`communication_point` for every n in ``ns``."""
-    return [communication_point(fn, n, exhaustive_limit, samples, seed) for n in ns]
+    return [communication_point(fn, n, exhaustive_limit, samples, seed, columns) for n in ns]
 
 
 def growth(points: Sequence[CommunicationPoint]) -> str:
@@ -255,6 +299,11 @@ def _operands(p: int) -> list[str]:
     return ["1" + "".join(bits) for bits in itertools.product("01", repeat=p - 1)]
 
 
+def _n_operands(p: int) -> int:
+    """How many p-bit numbers without leading zeros there are (``len(_operands(p))``, not built)."""
+    return 2 if p == 1 else 2 ** (p - 1)
+
+
 def addition_function() -> SplitFunction:
     """Binary addition on token strings ``a + b =`` of n tokens (n = |a| + |b| + 2): f = the sum's
     bits (MSB first).  Inputs: every pair of operands without leading zeros."""
@@ -267,7 +316,7 @@ def addition_function() -> SplitFunction:
                     yield (*a, "+", *b, "=")
 
     def count(n: int) -> int:
-        return sum(len(_operands(p)) * len(_operands(n - 2 - p)) for p in range(1, n - 2)) if n >= 4 else 0
+        return sum(_n_operands(p) * _n_operands(n - 2 - p) for p in range(1, n - 2)) if n >= 4 else 0
 
     def value(w: Word) -> Hashable:
         s = list(w)
@@ -304,47 +353,86 @@ DEFAULT_TASKS = ("bin_majority", "dyck1", "d2", "parity", "zot_02_star", "repeat
 
 
 def communication_table(tasks: Sequence[str | SplitFunction] = DEFAULT_TASKS, ns: Sequence[int] = (2, 4, 6, 8, 10, 12, 14, 16),
-                        exhaustive_limit: int = 1 << 18, samples: int = 300, seed: int = 0) -> dict[str, list[CommunicationPoint]]:
-    """Profiles of several tasks (names or :class:`SplitFunction`), name -> points.  Addition needs
-    n >= 4 and is computed at the lengths of ``ns`` that are at least 4."""
+                        exhaustive_limit: int = 1 << 18, samples: int = 300, seed: int = 0,
+                        columns: int | None = None) -> dict[str, list[CommunicationPoint]]:
+    """Profiles of several tasks (names or :class:`SplitFunction`), name -> points.  An
+    algorithmic task given by name is computed only at the lengths of ``ns`` it has inputs of
+    (``task.feasible(n)``: addition needs n >= 4, interleaved majority a multiple of 3)."""
+    from lengen.tasks import get_task
+
     out: dict[str, list[CommunicationPoint]] = {}
     for t in tasks:
         fn = t if isinstance(t, SplitFunction) else task_function(t)
         lengths = [n for n in ns if n >= 4] if fn.name == "addition" else list(ns)
-        out[fn.name] = communication_profile(fn, lengths, exhaustive_limit, samples, seed)
+        if isinstance(t, str) and get_task(t).kind == "algorithmic":
+            lengths = [n for n in lengths if get_task(t).feasible(n)]
+        out[fn.name] = communication_profile(fn, lengths, exhaustive_limit, samples, seed, columns)
     return out
 
 
+def _cell(p: CommunicationPoint) -> str:
+    if p.exact:
+        return f"{p.rows}"
+    return f"≥{p.rows}" + (f" (≈{p.estimate:.0f})" if p.estimate > 1.1 * p.rows else "")
+
+
 def table_markdown(profiles: Mapping[str, Sequence[CommunicationPoint]]) -> str:
-    """A Markdown table: one row per task, one column per n; sampled counts are marked ≥."""
+    """A Markdown table: one row per task, one column per n; sampled counts are marked ≥, with the
+    collision estimate in parentheses where it is larger."""
     ns = sorted({p.n for pts in profiles.values() for p in pts})
     lines = ["| task | " + " | ".join(f"n={n}" for n in ns) + " | growth |", "|---" * (len(ns) + 2) + "|"]
     for name, pts in profiles.items():
         by = {p.n: p for p in pts}
-        cells = [("" if n not in by else (f"{by[n].rows}" if by[n].exact else f"≥{by[n].rows}")) for n in ns]
+        cells = [("" if n not in by else _cell(by[n])) for n in ns]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {growth(pts)} |")
     return "\n".join(lines)
 
 
+def html_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A plain HTML table (cells escaped), for ``IPython.display.HTML``."""
+    import html
+
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def table_html(profiles: Mapping[str, Sequence[CommunicationPoint]], by_length: bool = False) -> str:
+    """The table of :func:`table_markdown` as HTML; with ``by_length``, transposed: one row per n,
+    one column per task, and the growth reading in the last row."""
+    ns = sorted({p.n for pts in profiles.values() for p in pts})
+    cells = {name: {p.n: _cell(p) for p in pts} for name, pts in profiles.items()}
+    if by_length:
+        rows = [[n, *(cells[name].get(n, "") for name in profiles)] for n in ns]
+        rows.append(["growth", *(growth(pts) for pts in profiles.values())])
+        return html_table(["n", *profiles], rows)
+    rows = [[name, *(cells[name].get(n, "") for n in ns), growth(pts)] for name, pts in profiles.items()]
+    return html_table(["task", *(f"n={n}" for n in ns), "growth"], rows)
+
+
 def plot_communication(profiles: Mapping[str, Sequence[CommunicationPoint]], ax: Any = None, title: str | None = None) -> Any:
-    """Distinct rows against n on a log scale, one line per task (filled markers: exact counts;
-    open markers: sampled lower bounds).  Returns the matplotlib figure."""
+    """Distinct rows against n on a log scale, one line per task, each with its own colour
+    (Okabe-Ito), marker and line style.  Filled markers: exact counts; open markers: sampled
+    points, drawn at :attr:`CommunicationPoint.estimate`.  Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
+
+    from ..plots import LINESTYLES, MARKERS, OKABE_ITO
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4))
     else:
         fig = ax.figure
-    for name, pts in profiles.items():
+    for k, (name, pts) in enumerate(profiles.items()):
+        colour, marker = OKABE_ITO[k % len(OKABE_ITO)], MARKERS[k % len(MARKERS)]
         xs = [p.n for p in pts]
-        ys = [max(p.rows, 1) for p in pts]
-        (line,) = ax.plot(xs, ys, "-", label=name)
-        ex = [(p.n, max(p.rows, 1)) for p in pts if p.exact]
-        sa = [(p.n, max(p.rows, 1)) for p in pts if not p.exact]
+        ys = [max(p.estimate, 1.0) for p in pts]
+        ax.plot(xs, ys, LINESTYLES[k % len(LINESTYLES)], color=colour, lw=1.5, label=name)
+        ex = [(p.n, max(p.estimate, 1.0)) for p in pts if p.exact]
+        sa = [(p.n, max(p.estimate, 1.0)) for p in pts if not p.exact]
         if ex:
-            ax.plot(*zip(*ex), "o", color=line.get_color())
+            ax.plot(*zip(*ex), marker, color=colour, ms=5)
         if sa:
-            ax.plot(*zip(*sa), "o", mfc="none", color=line.get_color())
+            ax.plot(*zip(*sa), marker, mfc="white", color=colour, ms=5)
     ax.set_yscale("log", base=2)
     ax.set_xlabel("input length n (Alice holds the first n/2 symbols)")
     ax.set_ylabel("distinct rows of the communication matrix")

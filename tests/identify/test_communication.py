@@ -87,3 +87,39 @@ def test_table_and_plot():
     fig = plot_communication(prof)
     assert fig.axes[0].get_yscale() == "log"
     assert math.isclose(prof["repeat_copy"][-1].bits, 3.0)
+
+
+def test_addition_count_is_a_formula():
+    # the number of inputs of length n, without building the operand lists (n = 40 would need 2^37 strings)
+    f = addition_function()
+    assert f.count_inputs(6) == 2 * 4 + 2 * 2 + 4 * 2
+    assert f.count_inputs(16) == sum(1 for _ in f.enumerate_inputs(16))
+    assert f.count_inputs(60) > 2**50
+
+
+def test_collision_estimate_goes_beyond_the_sample():
+    # repeat_copy: every half is its own row and halves are uniform, so q = 2^-h and 1/q = 2^h = R
+    fn = algorithmic_function("repeat_copy")
+    p = communication_point(fn, 24, exhaustive_limit=10, samples=1500, columns=8)
+    assert not p.exact and p.rows <= 1500 and p.collisions >= 50
+    assert 2**11 < p.estimate < 2**13  # the true count is 2^12
+    assert p.as_dict()["collisions"] == p.collisions
+    # parity: two rows, and the estimate stays at 2
+    q = communication_point(algorithmic_function("parity"), 24, exhaustive_limit=10, samples=400, columns=8)
+    assert q.rows == 2 and q.estimate < 2.1
+
+
+def test_infeasible_lengths_are_left_out():
+    prof = communication_table(("bin_majority_interleave", "addition"), ns=(2, 3, 4, 6))
+    assert [p.n for p in prof["bin_majority_interleave"]] == [3, 6]
+    assert [p.n for p in prof["addition"]] == [4, 6]
+
+
+def test_communication_matrix():
+    from lengen.identify.communication import communication_matrix
+
+    xs, ys, m = communication_matrix(algorithmic_function("parity"), 4)
+    assert len(xs) == len(ys) == 4 and len({tuple(r) for r in m}) == 2
+    xs, ys, m = communication_matrix(addition_function(), 5)  # "a + b =" with 5 tokens; Alice holds 2
+    assert all(len(r) == len(ys) for r in m)
+    assert any("⊥" in r for r in m)
