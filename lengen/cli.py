@@ -7,6 +7,7 @@
     lengen crasp run|info|check|compile ...
     lengen predict TASK|--from-file PATH [--fragment periodic,local] [--max-size K] [--json]
     lengen reproduce [--profile smoke|quick|paper] ... ;  lengen reproduce merge DIR...
+    lengen positional study [--tasks T,...] [--regs 0,1e-4] [--out DIR] ;  lengen positional fit [--full]
 
 Errors (unknown task, impossible length range, missing CUDA, unreadable checkpoint) print one
 line to stderr and exit with status 2, without a traceback.
@@ -188,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments.cli import add_reproduce_parser
 
     add_reproduce_parser(sub)
+    from .identify.positional_study import add_positional_parser
+
+    add_positional_parser(sub)
     return p
 
 

@@ -11,6 +11,8 @@
 * :mod:`~lengen.identify.positional` -- the regularizer's ingredients and the positional structure
   (translation invariance, locality, periodicity) of trained models;
 * :mod:`~lengen.identify.product_fit` -- the appendix G.2 experiment: fitting positional products;
+* :mod:`~lengen.identify.positional_study` -- ``lengen positional``: models trained with and without
+  the positional-product regularizer, their products measured and saved;
 * :mod:`~lengen.identify.taskfile` and :mod:`~lengen.identify.cli` -- ``lengen predict``.
 
 >>> from lengen.identify import predicate_target, search

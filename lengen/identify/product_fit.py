@@ -115,6 +115,14 @@ class FitResult:
                 "zero_mse": {str(k): v for k, v in self.zero_mse.items()}, "seconds": round(self.seconds, 2)}
 
 
+def product_term(M: torch.Tensor) -> torch.Tensor:
+    """(1/N) Σ_j Σ_{i>=j} M[i, j]²: the regularizer's positional term for one (N, N) product
+    matrix (query i, key j), as in :meth:`lengen.model.GPT.positional_regularizer`."""
+    N = M.shape[-1]
+    causal = torch.ones(N, N, dtype=torch.bool, device=M.device).tril()
+    return (M.pow(2) * causal).sum() / N
+
+
 def _phi_name(phi: str | PhiFn) -> str:
     return phi if isinstance(phi, str) else getattr(phi, "__name__", "phi")
 
@@ -149,6 +157,7 @@ def fit_products(
     batch_size: int = 64,
     lr: float = 1e-3,
     penalty: float = 0.01,
+    product_penalty: float = 0.0,
     test_lengths: Sequence[int] = (50, 100, 150),
     seed: int = 0,
     threads: int | None = 1,
@@ -157,7 +166,9 @@ def fit_products(
 ) -> FitResult:
     """Fit positional products to φ on windows of ``train_len`` at random offsets and test them
     on longer windows at every offset (module docstring).  ``threads``: torch CPU threads during
-    the fit (restored afterwards); ``log_every``: record the training MSE every that many steps."""
+    the fit (restored afterwards); ``log_every``: record the training MSE every that many steps.
+    ``product_penalty`` > 0 adds that multiple of :func:`product_term` of the full (N, N) matrix,
+    the positional term of the regularizer (not in the authors' G.2 experiment)."""
     old_threads = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
@@ -181,6 +192,8 @@ def fit_products(
         for step in range(steps):
             mse = batch_mse()
             loss = mse + penalty * (model.embedding.pow(2).mean() + model.W_Q.pow(2).mean() + model.W_K.pow(2).mean())
+            if product_penalty > 0:
+                loss = loss + product_penalty * product_term(model.full())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -190,7 +203,7 @@ def fit_products(
             train = float(batch_mse())
         test, zero = test_errors(model, phi, test_lengths)
         settings = dict(n_positions=n_positions, train_len=train_len, d=d, rank=rank or d, steps=steps,
-                        batch_size=batch_size, lr=lr, penalty=penalty, seed=seed)
+                        batch_size=batch_size, lr=lr, penalty=penalty, product_penalty=product_penalty, seed=seed)
         products = model.full().detach().numpy() if keep_products else None
         return FitResult(_phi_name(phi), settings, train, test, zero, history, time.perf_counter() - t0, products)
     finally:
