@@ -1,15 +1,18 @@
 """The reproduced Figure 1: 8 algorithmic panels (2 x 4) and the 17 languages (panels 1-17).
 
 * x: Bin 1-3 ([0,50], [51,100], [101,150]); y: exact-match accuracy in %, from -10 to 110.
-* APE: solid line with ▶ markers; NoPE: dotted line with × markers; APE + regularizer (if run):
+* APE: solid line with ▶ markers; NoPE: dotted line with ✕ markers; APE + regularizer (if run):
   dashed line with ■ markers.  The variants are shifted by ±0.04 bins so that equal values stay
   visible.  The line is the reported mean (kept seeds); a light band spans the
   minimum and maximum over every seed tried.
 * Colour: Okabe-Ito bluish green (#009E73) where lengen's C-RASP library has a program for that
   variant (C-RASP[periodic, local] for APE and Reg, C-RASP[] for NoPE), vermillion (#D55E00) where
-  it has none.  The distinction is redundant: ▶ and ■ markers are filled where a program exists
-  and hollow where not, and each panel's title carries ✓/✗ per variant (A = APE, N = NoPE, R = Reg).
+  it has none.  The distinction is redundant: every marker is filled where a program exists and
+  hollow where not, and each panel's title carries ✓/✗ per variant (A = APE, N = NoPE, R = Reg).
 * Algorithmic panels that were run carry the random baseline (grey dashed, :func:`random_baseline`).
+
+:func:`panel_grid` draws the same panels for any list of tasks (e.g. the algorithmic half only,
+with APE + Reg beside APE), titled with the tasks' names.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ GREY = "0.45"
 
 STYLE = {
     "ape": {"linestyle": "-", "marker": ">", "label": "APE", "letter": "A", "dodge": -0.04},
-    "nope": {"linestyle": ":", "marker": "x", "label": "NoPE", "letter": "N", "dodge": 0.04},
+    "nope": {"linestyle": ":", "marker": "X", "label": "NoPE", "letter": "N", "dodge": 0.04},
     "reg": {"linestyle": "--", "marker": "s", "label": "APE + Reg", "letter": "R", "dodge": 0.0},
 }
 
@@ -88,7 +91,7 @@ def _panel(ax, task: str, series: Mapping[str, Mapping[str, Any]], bins: Sequenc
         lo, hi = 100 * np.asarray(s["min"], dtype=float), 100 * np.asarray(s["max"], dtype=float)
         if np.any(hi - lo > 0):
             ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0, zorder=2)
-        filled = s["program"] or st["marker"] == "x"
+        filled = s["program"]
         ax.plot(x + st["dodge"], mean, linestyle=st["linestyle"], marker=st["marker"], color=color,
                 markerfacecolor=color if filled else "white", markeredgecolor=color,
                 lw=1.4 if small else 1.8, ms=4 if small else 6, mew=1.2, zorder=3, clip_on=False)
@@ -138,16 +141,7 @@ def figure1(
              fontsize=11, weight="bold")
     if title:
         fig.suptitle(title, fontsize=10, y=0.985)
-    handles = [
-        Line2D([], [], color="0.2", linestyle="-", marker=">", label="APE (solid, ▶)"),
-        Line2D([], [], color="0.2", linestyle=":", marker="x", label="NoPE (dotted, ×)"),
-        Line2D([], [], color="0.2", linestyle="--", marker="s", label="APE + Reg (dashed, ■)"),
-        Line2D([], [], color=GREEN, lw=3, marker=">", markerfacecolor=GREEN,
-               label="✓ C-RASP program exists (green, filled)"),
-        Line2D([], [], color=RED, lw=3, marker=">", markerfacecolor="white",
-               label="✗ no program (vermillion, hollow)"),
-        Line2D([], [], color=GREY, linestyle="--", label="random baseline"),
-    ]
+    handles = _legend_handles(("ape", "nope", "reg"), baseline=True)
     fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 0.0))
     bin_text = ", ".join(f"Bin {i + 1} = {bin_name(b)}" for i, b in enumerate(bins))
@@ -156,6 +150,58 @@ def figure1(
     _save_atomic(fig, paths[0], dpi=150)
     _save_atomic(fig, paths[1])
     return paths
+
+
+def _legend_handles(pes: Sequence[str], baseline: bool) -> list[Line2D]:
+    text = {"ape": "APE (solid, ▶)", "nope": "NoPE (dotted, ✕)", "reg": "APE + Reg (dashed, ■)"}
+    handles = [Line2D([], [], color="0.2", linestyle=STYLE[pe]["linestyle"], marker=STYLE[pe]["marker"],
+                      label=text[pe]) for pe in pes]
+    handles += [
+        Line2D([], [], color=GREEN, lw=3, marker=">", markerfacecolor=GREEN,
+               label="✓ C-RASP program exists (green, filled)"),
+        Line2D([], [], color=RED, lw=3, marker=">", markerfacecolor="white",
+               label="✗ no program (vermillion, hollow)"),
+    ]
+    if baseline:
+        handles.append(Line2D([], [], color=GREY, linestyle="--", label="random baseline"))
+    return handles
+
+
+def panel_grid(
+    rows: Mapping[tuple[str, str], Mapping[str, Any]],
+    bins: Sequence[Bin],
+    tasks: Sequence[str],
+    ncols: int = 4,
+    pes: Sequence[str] = ("ape", "nope", "reg"),
+    titles: Mapping[str, str] | None = None,
+    baselines: bool = True,
+    panel_size: tuple[float, float] = (3.1, 2.3),
+) -> Figure:
+    """Figure 1's panels for ``tasks`` (``rows`` as in :func:`figure1`), ``ncols`` per row, titled
+    with each task's title (or ``titles[task]``); only the variants in ``pes`` are drawn.  The
+    random baseline is drawn on algorithmic panels when ``baselines``.  Returns the figure."""
+    n = len(tasks)
+    nrows = max(1, -(-n // ncols))
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows + 0.7))
+    gs = fig.add_gridspec(nrows, ncols, hspace=0.55, wspace=0.3, left=0.06, right=0.99,
+                          top=1 - 0.35 / (panel_size[1] * nrows + 0.7),
+                          bottom=0.75 / (panel_size[1] * nrows + 0.7))
+    drawn: set[str] = set()
+    for k, t in enumerate(tasks):
+        r, c = divmod(k, ncols)
+        ax = fig.add_subplot(gs[r, c])
+        series = {pe: rows[(t, pe)] for pe in pes if (t, pe) in rows}
+        drawn.update(series)
+        base = None
+        if baselines and get_task(t).kind == "algorithmic" and any(s.get("mean") is not None for s in series.values()):
+            base = random_baseline(t, bins)
+        _panel(ax, t, series, bins, small=False, title=(titles or {}).get(t, get_task(t).title), baseline=base)
+        if c == 0:
+            ax.set_ylabel("accuracy (%)", fontsize=8)
+    handles = _legend_handles([pe for pe in STYLE if pe in drawn], baseline=baselines)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    return fig
 
 
 def _save_atomic(fig: Figure, path: Path, **kw) -> None:
