@@ -7,6 +7,7 @@ whole file takes well under a minute and a half on a shared 2-core machine.
 import csv
 import io
 import json
+import shutil
 import os
 
 import numpy as np
@@ -315,6 +316,18 @@ def test_merging_shards_gives_the_unsharded_table(tmp_path, unsharded):
     assert (tmp_path / "merged" / "figure1.png").exists()
     info = json.loads((tmp_path / "merged" / "run_info.json").read_text())
     assert info["runs"] == 4 and len(info["shards"]) == 2
+
+
+def test_merging_a_directory_again_keeps_the_original_commands_and_wall_time(tmp_path, unsharded):
+    ref, _ = unsharded
+    d = tmp_path / "again"
+    shutil.copytree(ref, d)
+    original = json.loads((d / "run_info.json").read_text())
+    for _ in range(2):  # merge in place twice: the second reads a merged run_info.json
+        merge([d], d, argv=["merge"], log=quiet)
+    info = json.loads((d / "run_info.json").read_text())
+    assert [s["command"] for s in info["shards"]] == [original["command"]]
+    assert info["wall_seconds_longest_shard"] == round(original["wall_seconds"], 1) > 0
 
 
 def test_merge_refuses_directories_of_different_plans(tmp_path, unsharded):

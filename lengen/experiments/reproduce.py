@@ -715,7 +715,11 @@ def merge(dirs: Sequence[str | Path], out_dir: str | Path | None = None, use_lib
     shard_infos = []
     for d in dirs:
         for f in sorted(d.glob("run_info*.json")):
-            shard_infos.append({"file": str(f), **{k: v for k, v in read_json(f).items() if k != "invocations"}})
+            info = read_json(f)
+            if "shards" in info:  # an earlier merge: keep the shards it recorded, not the merge itself
+                shard_infos.extend(info["shards"])
+            else:
+                shard_infos.append({"file": str(f), **{k: v for k, v in info.items() if k != "invocations"}})
     used = {}
     for g in plan.groups:
         for spec in _used_specs(group_status(g, results)):
