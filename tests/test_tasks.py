@@ -24,13 +24,13 @@ LANGUAGES = ["aa_star", "aaaa_star", "abab_star", "tomita3", "tomita5", "tomita6
              "tomita1", "tomita2", "tomita4", "tomita7", "abcde_star", "ab_d_bc", "zot_02_star"]
 COUNTER = ["dyck1", "shuffle2", "anbn", "anbncn", "anbncndn", "boolean3", "boolean5"]
 
-# The authors' GPT-2 n_positions (notes §5.1; addition "about 300" = 2 * 150).  They feed the full
+# The authors' GPT-2 n_positions (addition "about 300" = 2 * 150).  They feed the full
 # sequence including the final <eos>; lengen feeds it without its last token, so its n_positions is
 # one smaller while the offset ranges coincide with the authors'.
 AUTHORS_N_POSITIONS = {"bin_majority": 154, "majority": 154, "parity": 154, "bin_majority_interleave": 156,
                        "sort": 303, "unique_copy": 303, "repeat_copy": 303, "addition": 300}
 
-# (ape, nope) from the paper's tables (notes §5.2 and §5.5)
+# (ape, nope) from the paper's tables
 PAPER_FLAGS = {
     "bin_majority": (True, True), "bin_majority_interleave": (True, False), "majority": (True, True),
     "sort": (True, True), "unique_copy": (True, False), "repeat_copy": (False, False), "parity": (False, False),

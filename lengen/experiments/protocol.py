@@ -13,7 +13,7 @@ Vocabulary
   directory ``runs/<task>/<pe>-L<layers>H<heads>D<d>-lr<lr>-s<seed>`` is named deterministically
   from these, so that reruns find it (see :func:`run_id`).
 
-The rules (the paper's, §5.1 of the project notes)
+The rules (the paper's, as the authors' released code runs them)
 --------------------------------------------------
 1. **Sweep.**  With more than one candidate, every candidate is trained once (seed
    ``sweep_seed``).  Candidates are ordered from the simplest (fewest layers, then heads, then
@@ -39,7 +39,7 @@ Seeds really differ: :func:`lengen.train.train` seeds the initialization with ``
 (seed)``, the training stream with ``numpy.random.default_rng([seed, 1])`` and the test sets from
 the seed, so different seeds differ in initialization, training data and test data.  (The
 authors' multi-seed script re-seeded through the Hugging Face Trainer, which probably made the
-training stream identical across "seeds"; see §7.2 of the notes.  lengen does not do that, and a
+training stream identical across "seeds".  lengen does not do that, and a
 test checks it.)
 
 Lengths (one protocol for every task)
@@ -48,7 +48,7 @@ Training lengths are uniform over [0, 50], clamped to the lengths the task has; 
 [0, 50], [51, 100], [101, 150] with fresh test examples per seed.  For the algorithmic tasks this is
 the authors' protocol.  **For the formal languages it departs from the authors**, whose training
 and test ranges differ per language (e.g. ``(aaaa)*`` tested up to 700, Tomita-3 trained up to 100;
-§5.5 of the notes); lengen uses the uniform protocol for all 17 and records this in every output
+their released code); lengen uses the uniform protocol for all 17 and records this in every output
 (:data:`LANGUAGE_PROTOCOL_NOTE`).  The languages are trained with the algorithmic optimiser
 (AdamW, batch 64, linear decay) rather than the authors' formal-language suite (lr 1e-5, fixed
 epochs), so that the protocol is written once.
@@ -86,7 +86,7 @@ REG_COEFFICIENT = 1e-4  # the authors' "Reg" runs (APE + regularizer 1e-4)
 LANGUAGE_PROTOCOL_NOTE = (
     "Formal languages use lengen's uniform protocol (train lengths [0,50] clamped to the language, "
     "test bins [0,50], [51,100], [101,150], the algorithmic optimiser), a departure from the authors' "
-    "per-language length ranges and training setup (project notes §5.4-5.5)."
+    "per-language length ranges and training setup (see their released code and data)."
 )
 
 
@@ -435,7 +435,7 @@ def _arch(layers: int, heads: int, d: int, lr: float, steps: int, warmup: int = 
 
 #: quick: CPU-sized architectures per task and PE (layers, heads, d, lr, max steps).
 #:
-#: Starting point: the authors' selected architectures (§5.3 of the notes); where those are
+#: Starting point: the authors' selected architectures (from their released result files); where those are
 #: affordable on one CPU core they are used, otherwise the closest size that cpu-calibration.md
 #: shows learning the task (steps/s at one thread, batch 64):
 #:

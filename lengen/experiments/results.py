@@ -29,7 +29,7 @@ from ..tasks import get_task
 from .verdicts import FIT_AT, summarize
 
 #: The architecture (layers / heads / d, learning rate) the authors' 54-configuration sweep selected,
-#: per task and positional variant (project notes §5.3, read from the authors' multi-seed result
+#: per task and positional variant (read from the authors' multi-seed result
 #: files).  "big" = 12 layers, 12 heads, d 768.  Only the algorithmic tasks are listed there.
 AUTHORS_ARCHITECTURE: dict[str, dict[str, str]] = {
     "bin_majority": {"ape": "1/1/16 lr 1e-3", "nope": "1/1/16"},
@@ -262,7 +262,7 @@ def _profile_architecture_note(r: Mapping[str, Any]) -> str | None:
     if authors is None or not r.get("architecture"):
         return None
     return (f"This run trained {r['architecture']} (layers/heads/d, lr); the authors' sweep selected {authors} "
-            f"for {PE_NAMES[base]} (project notes §5.3).")
+            f"for {PE_NAMES[base]} (from their released result files).")
 
 
 def explain(r: Mapping[str, Any], bins: Sequence[Bin], reason: str | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Identifiability in the limit, made measurable (Huang et al., ICLR 2025, §2 and §4 of the notes).
+"""Identifiability in the limit, made measurable (Huang et al., ICLR 2025, sections 2 and 4 of the paper).
 
 * :mod:`~lengen.identify.search` -- the idealized learner over C-RASP programs: the least complex
   program of a fragment that agrees with a target on every input up to length n (bottom-up

@@ -3,7 +3,7 @@
 Huang et al.'s idealized learner minimizes a regularizer R among the transformers that fit the
 data; its ingredients are the model's size (layers, heads, width), its parameter norms, and the
 **positional products** p_i^T W_Q^h (W_K^h)^T p_j of every head, which lengen's model computes as
-:meth:`lengen.model.GPT.positional_products` (the authors' proxy; see notes §2.3).  Theorem 7's
+:meth:`lengen.model.GPT.positional_products` (the authors' proxy, from their released code).  Theorem 7's
 conditions say what these products must look like in a model that length-generalizes: a function
 of i - j alone (*translation invariance*), non-zero only within a window (*LOCAL*), and, for the
 positions themselves, *PERIODIC*.  :func:`head_measures` quantifies how close each head of a trained

@@ -1,7 +1,7 @@
 """The positional products of trained models, with and without the regularizer: a study.
 
 Three tasks, one for each kind of positional information a C-RASP[periodic, local] program may
-use (notes §3.2 and §5.2):
+use:
 
 * ``unique_copy`` needs a **local** relation (the induction head reads the token at j = i - 1);
 * ``bin_majority_interleave`` needs a **periodic** one (the group of a position is its residue

@@ -1,5 +1,5 @@
 """Can positional products represent a function φ(i, j) and length-generalize?  (The authors'
-appendix G.2 experiment, notes §5.7, at CPU size.)
+appendix G.2 experiment, at CPU size.)
 
 Setup (as in the authors' ``appendix-G2/test_multi_func_L2.py``)
 -----------------------------------------------------------------
@@ -56,7 +56,7 @@ PHI_DESCRIPTIONS = {
     "window5": "i - j < 5 (local window, translation invariant)",
 }
 
-#: The authors' settings (notes §5.7).
+#: The authors' settings (their appendix-G2 code).
 FULL: dict[str, Any] = {"n_positions": 200, "d": 32, "steps": 15_000, "batch_size": 64}
 #: CPU-sized defaults (about 20 s for the three φ's of :func:`compare_products` on one core).
 QUICK: dict[str, Any] = {"n_positions": 200, "d": 32, "steps": 1_500, "batch_size": 64}

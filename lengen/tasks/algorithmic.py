@@ -1,4 +1,4 @@
-"""The paper's eight algorithmic tasks (Huang et al., ICLR 2025, §5.1-5.2 of the project notes).
+"""The paper's eight algorithmic tasks (Huang et al., ICLR 2025, and the authors' released code).
 
 Every task is a language-modelling problem on one token sequence::
 

@@ -1,4 +1,4 @@
-"""The 17 formal languages of the paper's main figure (§5.4-5.5 of the project notes).
+"""The 17 formal languages of the paper's main figure (the paper and the authors' released code).
 
 Framing ("character prediction", per position)
 -----------------------------------------------
@@ -34,7 +34,7 @@ string (the empty string is not used, as in the authors' data); ``max_length`` =
 one protocol for all languages: train on [0, 50] (clamped to the feasible lengths), test bins
 [0, 50], [51, 100], [101, 150].  **This departs from the authors**, whose training and test ranges
 differ per language (e.g. ``(aaaa)*`` was tested up to 700, Tomita-3 trained up to 100); see the
-table in §5.5 of the notes.
+authors' released plotting data.
 
 Other departures from the authors' generators (deliberate; see each class):
 
