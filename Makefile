@@ -15,12 +15,15 @@ INSTALLED := $(VENV)/.lengen-installed
 LENGEN_SOURCES := $(shell find lengen -type f \( -name '*.py' -o -name '*.crasp' \) 2>/dev/null)
 BOOK_SOURCES_STAMP := _build/.lengen-sources
 
-.PHONY: help install book test test-package test-notebooks clean distclean
+.PHONY: help install book test test-package test-notebooks clean distclean vendor test-site
 
 help:
 	@echo "make book   install into $(VENV) if needed, build the book, print where the HTML is"
-	@echo "make test   install into $(VENV) if needed, run the package tests and the notebook tests"
+	@echo "make test   install into $(VENV) if needed, run the package tests and the notebook tests,"
+	@echo "            then build the book and check every page in headless Chromium, offline"
 	@echo "make clean  remove build and test outputs (make distclean also removes $(VENV))"
+	@echo "make student       the chapters without solutions, as notebooks in _build/student/"
+	@echo "make test-student  execute those student notebooks as tests (as long as the chapters)"
 
 install: $(INSTALLED)
 
@@ -34,18 +37,27 @@ $(BOOK_SOURCES_STAMP): $(LENGEN_SOURCES) pyproject.toml
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
-book: $(INSTALLED) $(BOOK_SOURCES_STAMP)
+# The JavaScript the pages load (MathJax, RequireJS, the widget manager) comes from the npm
+# registry at the versions pinned in scripts/vendor_js.py; once in place, nothing is fetched.
+vendor: $(INSTALLED)
+	@$(PY) scripts/vendor_js.py
+
+book: $(INSTALLED) $(BOOK_SOURCES_STAMP) vendor
+	@$(PY) scripts/book_index.py
 	@$(VENV)/bin/jupyter-book build . -W -n --keep-going \
 	  || { echo "Book build failed: see the messages above and _build/html/reports/"; exit 1; }
+	@$(PY) scripts/vendor_js.py --into _build/html
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-# Both stages always run; the target fails if either failed.
+# All three stages always run; the target fails if any failed.
 test: $(INSTALLED)
 	@status=0; \
 	echo "=== package tests: pytest tests/ ==="; \
 	MPLBACKEND=Agg $(PY) -m pytest tests || status=1; \
 	echo "=== notebook tests: scripts/test_notebooks.py ==="; \
 	$(PY) scripts/test_notebooks.py || status=1; \
+	echo "=== site checks: make book, then every page in headless Chromium, offline ==="; \
+	{ $(MAKE) --no-print-directory book && $(PY) scripts/check_site.py; } || status=1; \
 	exit $$status
 
 test-package: $(INSTALLED)
@@ -54,8 +66,20 @@ test-package: $(INSTALLED)
 test-notebooks: $(INSTALLED)
 	$(PY) scripts/test_notebooks.py
 
+test-site: book
+	$(PY) scripts/check_site.py
+
+# The teaching kit: the chapters with the exercises' solutions removed (scripts/student.py).
+.PHONY: student test-student
+student: $(INSTALLED)
+	$(PY) scripts/student.py --out _build/student
+
+test-student: $(INSTALLED)
+	$(PY) scripts/test_notebooks.py --student --workdir .nbtest-student
+
 clean:
 	rm -rf _build .nbtest .pytest_cache .hypothesis
+	rm -rf .nbtest-student
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
