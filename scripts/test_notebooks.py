@@ -11,6 +11,9 @@
    errors. Tag a cell ``raises-exception`` when it is meant to fail, ``nbval-skip`` to skip it here
    (for example a GPU-only cell).
 
+``--student`` runs the student versions instead (solutions removed by ``scripts/student.py``),
+to check that each chapter still runs top to bottom without them (``make test-student``).
+
 Exit status: pytest's, except that "no tests collected" (5) and an empty toc are failures.
 Arguments after ``--`` go to pytest, e.g. ``python scripts/test_notebooks.py -- -x -k 02_``.
 """
@@ -35,9 +38,11 @@ CELL_TIMEOUT_S = 600
 
 
 def prepare(
-    pages: list[Path] | None = None, workdir: Path | None = None, root: Path = ROOT
+    pages: list[Path] | None = None, workdir: Path | None = None, root: Path = ROOT,
+    student: bool = False,
 ) -> list[Path]:
-    """Build the scratch tree in ``workdir`` and return the converted notebooks in it."""
+    """Build the scratch tree in ``workdir`` and return the converted notebooks in it
+    (``student``: the student versions of the pages, without solutions; see student.py)."""
     import jupytext
 
     pages = notebook_pages(root) if pages is None else pages
@@ -66,6 +71,11 @@ def prepare(
             if out.is_symlink():
                 out.unlink()
             shutil.copyfile(root / page, out)
+        elif student:
+            from student import student_text
+
+            text = student_text((root / page).read_text(encoding="utf-8"))
+            jupytext.write(jupytext.reads(text, fmt="md:myst"), out, fmt="ipynb")
         else:
             jupytext.write(jupytext.read(root / page), out, fmt="ipynb")
         notebooks.append(out)
@@ -88,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         help="run only this page (repeatable; default: every notebook page of _toc.yml)",
     )
     parser.add_argument(
+        "--student", action="store_true",
+        help="run the student versions of the pages (solutions removed, scripts/student.py)",
+    )
+    parser.add_argument(
         "--workdir", default=WORKDIR_NAME,
         help=f"scratch directory under the repository root (default {WORKDIR_NAME}/)",
     )
@@ -107,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     workdir = ROOT / args.workdir
-    notebooks = prepare(pages, workdir)
+    notebooks = prepare(pages, workdir, student=args.student)
     print(f"test_notebooks: {len(notebooks)} notebook(s) converted into {args.workdir}/")
     if args.prepare_only:
         return 0
