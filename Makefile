@@ -19,8 +19,9 @@ BOOK_SOURCES_STAMP := _build/.lengen-sources
 
 help:
 	@echo "make book   install into $(VENV) if needed, build the book, print where the HTML is"
-	@echo "make test   install into $(VENV) if needed, run the package tests and the notebook tests,"
-	@echo "            then build the book and check every page in headless Chromium, offline"
+	@echo "make test   install into $(VENV) if needed, run the package tests, the notebook tests and"
+	@echo "            the student notebooks, then build the book and check every page in headless"
+	@echo "            Chromium, offline"
 	@echo "make clean  remove build and test outputs (make distclean also removes $(VENV))"
 	@echo "make student       the chapters without solutions, as notebooks in _build/student/"
 	@echo "make test-student  execute those student notebooks as tests (as long as the chapters)"
@@ -49,13 +50,15 @@ book: $(INSTALLED) $(BOOK_SOURCES_STAMP) vendor
 	@$(PY) scripts/vendor_js.py --into _build/html
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-# All three stages always run; the target fails if any failed.
+# All four stages always run; the target fails if any failed.
 test: $(INSTALLED)
 	@status=0; \
 	echo "=== package tests: pytest tests/ ==="; \
 	MPLBACKEND=Agg $(PY) -m pytest tests || status=1; \
 	echo "=== notebook tests: scripts/test_notebooks.py ==="; \
 	$(PY) scripts/test_notebooks.py || status=1; \
+	echo "=== student notebooks: the chapters without solutions, executed (make test-student) ==="; \
+	$(PY) scripts/test_notebooks.py --student --workdir .nbtest-student || status=1; \
 	echo "=== site checks: make book, then every page in headless Chromium, offline ==="; \
 	{ $(MAKE) --no-print-directory book && $(PY) scripts/check_site.py; } || status=1; \
 	exit $$status
