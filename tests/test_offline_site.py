@@ -55,6 +55,8 @@ def test_vendored_javascript_stays_out_of_static_folders():
     """Jupyter Book 1 loads every .js file found in a `_static` folder into every page."""
     config = _sphinx_config()
     assert not any("_static" in p for p in config.get("html_static_path", []))
+    for folder in config.get("html_static_path", []):  # e.g. the book's stylesheet: CSS only
+        assert not list((ROOT / folder).rglob("*.js")), f"{folder} must not hold JavaScript"
     assert "_static" not in vendor_js.VENDOR_DIR.parts
     assert vendor_js.URL_PREFIX != "_static"
     # a build output: never committed
