@@ -13,19 +13,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import book_index  # noqa: E402
 from myst_fences import blocks  # noqa: E402
+from myst_samples import MYST_HEADER  # noqa: E402
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3 (ipykernel)
-  language: python
-  name: python3
----
-"""
+HEADER = MYST_HEADER
 
 TOC = """format: jb-book
 root: book/intro
