@@ -103,13 +103,26 @@ class TrainResult:
     result: dict[str, Any]
 
 
-def _optimizer(model: GPT, cfg: TrainConfig) -> torch.optim.AdamW:
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not on biases, LayerNorm or anything 1-D).
+
+    ``foreach=True`` updates all tensors with one call per operation instead of a Python loop over
+    tensors, as PyTorch does by itself on GPUs, so every device runs the same code path.  The
+    arithmetic is the same, so the weights are bit for bit those of the per-tensor loop
+    (``tests/test_train.py`` checks it) and runs of earlier versions repeat exactly."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
     return torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr,
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=lr,
+        foreach=True,
     )
+
+
+def clip_gradients(model: torch.nn.Module, max_norm: float) -> torch.Tensor:
+    """Scale all gradients together so that their global L2 norm is at most ``max_norm``; returns the
+    norm before clipping.  ``clip_grad_norm_`` with ``foreach=True``: same numbers as its loop."""
+    return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm, foreach=True)
 
 
 def _lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -147,7 +160,7 @@ def train(
 
     torch.manual_seed(cfg.seed)
     model = GPT(cfg.model_config(task)).to(device)
-    opt = _optimizer(model, cfg)
+    opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
     data_rng = np.random.default_rng([cfg.seed, 1])  # the training stream differs between seeds
     step, history, elapsed, stopped_early = 0, [], 0.0, False
 
@@ -161,6 +174,8 @@ def train(
             )
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
+        for group in opt.param_groups:  # checkpoints of earlier versions hold foreach=None
+            group["foreach"] = True
         step, history, elapsed = ck["step"], ck["history"], ck["elapsed"]
         stopped_early = ck.get("stopped_early", False)
         data_rng.bit_generator.state = ck["rng"]["numpy"]
@@ -209,7 +224,7 @@ def train(
             loss = loss + cfg.reg * model.positional_regularizer()
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        clip_gradients(model, cfg.grad_clip)
         opt.step()
         step += 1
         loss_value = loss.item()

@@ -109,3 +109,47 @@ def test_evaluation_batches_give_the_same_answer_as_one_by_one():
     assert big == one
     curve = accuracy_by_length(model, task, [1, 2, 3], 10)
     assert set(curve) <= {1, 2, 3} and all(0 <= v <= 1 for v in curve.values())
+
+
+def test_foreach_optimizer_and_clipping_give_the_weights_of_the_per_tensor_loop():
+    """lengen's AdamW and clipping run with foreach=True for speed; the weights must be bit for bit
+    those of PyTorch's per-tensor loop (foreach=False) after training steps with a decaying lr."""
+    from lengen.model import GPT, ModelConfig
+    from lengen.train import clip_gradients, make_optimizer
+
+    task = get_task("bin_majority")
+
+    def trained(fast: bool) -> list[torch.Tensor]:
+        torch.manual_seed(0)
+        model = GPT(ModelConfig(vocab_size=len(task.vocab), n_positions=task.n_positions, n_layer=1, n_head=1, d_model=16))
+        if fast:
+            opt = make_optimizer(model, 1e-2, 0.01)
+        else:
+            decay = [p for p in model.parameters() if p.dim() >= 2]
+            no_decay = [p for p in model.parameters() if p.dim() < 2]
+            opt = torch.optim.AdamW(
+                [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                lr=1e-2,
+                foreach=False,
+            )
+        rng = np.random.default_rng(0)
+        for step in range(30):
+            batch = task.batch(rng, 16, 0, 20, offsets=True, n_positions=task.n_positions)
+            for group in opt.param_groups:
+                group["lr"] = 1e-2 * (30 - step) / 30
+            logits = model(batch.inputs, batch.positions)
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.targets.flatten(), ignore_index=IGNORE_INDEX)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if fast:
+                clip_gradients(model, 0.05)  # small enough that clipping acts
+            else:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 0.05, foreach=False)
+            opt.step()
+        return [p.detach().clone() for p in model.parameters()]
+
+    fast, loop = trained(True), trained(False)
+    assert all(torch.equal(a, b) for a, b in zip(fast, loop))
+    torch.manual_seed(0)
+    init = GPT(ModelConfig(vocab_size=len(task.vocab), n_positions=task.n_positions, n_layer=1, n_head=1, d_model=16))
+    assert not torch.equal(fast[0], init.wte.weight.detach())  # training moved the weights

@@ -69,7 +69,9 @@ class StackedSeeds:
         decay = [p for n, p in self.params.items() if p.dim() >= 3]  # per model: matrices
         no_decay = [p for n, p in self.params.items() if p.dim() < 3]
         self.opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=cfg.lr,
+            foreach=True,  # as lengen.train.make_optimizer
         )
         self.rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
         self.step_count = 0
