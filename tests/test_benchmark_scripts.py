@@ -1,0 +1,57 @@
+"""The speed benchmark's own plumbing: it must run, and its equivalence check must hold.
+
+The benchmark compares against Hugging Face ``transformers`` (the optional ``bench`` extra), so
+these tests are skipped where that is not installed, as in the default test environment."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)  # the benchmark sets its own thread count
+
+
+def _load_train_speed():
+    pytest.importorskip("transformers")
+    spec = importlib.util.spec_from_file_location("train_speed", ROOT / "benchmarks" / "train_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train_speed"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train_speed_check_finds_lengen_and_hugging_face_equal():
+    ts = _load_train_speed()
+    assert ts.main(["--check", "--configs", "bin_majority"]) == 0
+
+
+def test_train_speed_writes_a_result_with_both_models_timed(tmp_path):
+    ts = _load_train_speed()
+    out = tmp_path / "speed.json"
+    assert ts.main(["--quick", "--repeats", "1", "--configs", "bin_majority", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    row = result["results"][0]
+    assert row["config"]["name"] == "bin_majority"
+    assert set(row["train_tokens_per_s"]) == {"lengen", "hf"} and all(v > 0 for v in row["train_tokens_per_s"].values())
+    assert row["train_ratio"] == pytest.approx(row["train_tokens_per_s"]["lengen"] / row["train_tokens_per_s"]["hf"])
+    assert result["lengen_onednn_linear"] in (True, False)
+
+
+def test_train_speed_rejects_an_unknown_configuration():
+    ts = _load_train_speed()
+    with pytest.raises(SystemExit) as e:
+        ts.main(["--check", "--configs", "no_such_config"])
+    assert "unknown config" in str(e.value.code)
