@@ -4,7 +4,7 @@ Both models are built at the same configuration (the paper's small ones), get th
 (lengen's initialization, copied into the Hugging Face model), the same batch of random token ids,
 random position offsets and ``-100``-masked labels, the same AdamW and the same gradient clipping.
 They run in ONE process, float32, with the same torch thread count, and their timing repeats are
-interleaved (A B A B ...) after a warm-up, so that machine noise hits both alike; we report
+interleaved (A B C, C B A, ...) after a warm-up, so that machine noise hits both alike; we report
 medians and the ratio lengen / Hugging Face.  Each configuration is timed in 3 fresh processes
 (``--processes``) and the median process is reported, since the C allocator's state makes the
 ratio vary between processes more than within one (see ``bench_in_fresh_processes``).
@@ -13,6 +13,13 @@ ratio vary between processes more than within one (see ``bench_in_fresh_processe
   backward, clip at 1.0, AdamW step), batch 64; tokens = batch x sequence length.
 * evaluation: examples/s of a no-grad forward plus argmax in eval mode, batch 256 (lengen's
   evaluation batch size).
+
+lengen is timed twice: as it trains and evaluates (``lengen``: the last block, final LayerNorm
+and output layer run only at the supervised positions, ``GPT.forward(..., rows=...)`` with
+``lengen.evaluate.supervised_rows``, as in ``lengen.train`` and ``lengen.evaluate.predict_correct``),
+and computing every position as Hugging Face does (``lengen_full``).  Both ratios are reported:
+the first is what a lengen user gets, the second compares the two implementations of the same
+computation.
 
 Hugging Face runs with ``attn_implementation="sdpa"`` (its fastest CPU path) and ``use_cache=False``
 (no key/value cache is needed for training or teacher-forced evaluation).  Its loss shifts the labels
@@ -29,7 +36,7 @@ lengen's oneDNN and plain linear paths agree to 1e-4.
 
 Usage::
 
-    python benchmarks/train_speed.py            # full run (about 7 minutes), writes benchmarks/results/train_speed.json
+    python benchmarks/train_speed.py            # full run (about 9 minutes), writes benchmarks/results/train_speed.json
     python benchmarks/train_speed.py --quick    # about a minute
     python benchmarks/train_speed.py --check    # only check that both models compute the same logits, loss and gradients
 
@@ -51,7 +58,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -60,7 +66,8 @@ if str(ROOT) not in sys.path:
 import lengen.fast_linear as fast_linear  # noqa: E402
 from lengen.files import write_json  # noqa: E402
 from lengen.model import GPT, ModelConfig  # noqa: E402
-from lengen.train import clip_gradients, make_optimizer  # noqa: E402
+from lengen.evaluate import supervised_rows  # noqa: E402
+from lengen.train import clip_gradients, loss_fn, make_optimizer  # noqa: E402
 
 IGNORE_INDEX = -100
 TRAIN_BATCH = 64
@@ -230,9 +237,14 @@ def make_data(cfg: BenchConfig, batch: int, seed: int = 1) -> Data:
 # the steps being timed
 # ---------------------------------------------------------------------------------------------
 def lengen_loss(model: GPT, d: Data) -> torch.Tensor:
-    logits = model(d.inputs, d.positions)
-    # lengen.train.loss_fn
-    return F.cross_entropy(logits.flatten(0, 1).float(), d.targets.flatten(), ignore_index=IGNORE_INDEX)
+    """lengen.train's loss: the model runs its last block only at the supervised positions."""
+    rows, targets = supervised_rows(d.targets)
+    return loss_fn(model(d.inputs, d.positions, rows=rows), targets)
+
+
+def lengen_full_loss(model: GPT, d: Data) -> torch.Tensor:
+    """The same loss from logits at every position, as Hugging Face computes it."""
+    return loss_fn(model(d.inputs, d.positions), d.targets)
 
 
 def hf_loss(model, d: Data) -> torch.Tensor:
@@ -262,7 +274,14 @@ def eval_step_fn(model, logits_of, d: Data) -> Callable[[], None]:
 
 
 def lengen_logits(model: GPT, d: Data) -> torch.Tensor:
+    """Logits at every position (B, T, V)."""
     return model(d.inputs, d.positions)
+
+
+def lengen_eval_logits(model: GPT, d: Data) -> torch.Tensor:
+    """lengen's evaluation (lengen.evaluate.predict_correct): logits at the supervised positions only."""
+    rows, _ = supervised_rows(d.targets)
+    return model(d.inputs, d.positions, rows=rows)
 
 
 def hf_logits(model, d: Data) -> torch.Tensor:
@@ -318,13 +337,13 @@ def summarize(samples: list[float], units_per_call: int) -> dict:
 # ---------------------------------------------------------------------------------------------
 # the equivalence check
 # ---------------------------------------------------------------------------------------------
-def _lengen_logits_loss_grads(model: GPT, d: Data):
+def _lengen_logits_loss_grads(model: GPT, d: Data, loss_of: Callable[[GPT, Data], torch.Tensor] = lengen_full_loss):
     model.zero_grad(set_to_none=True)
     model.eval()
     with torch.no_grad():
         logits = lengen_logits(model, d)
     model.train()
-    loss = lengen_loss(model, d)
+    loss = loss_of(model, d)
     loss.backward()
     return logits, float(loss.detach()), lengen_grads_in_hf_layout(model)
 
@@ -355,6 +374,19 @@ def check(cfg: BenchConfig, attn: str, tol: float = 1e-4, verbose: bool = True) 
         "abs_loss_diff": abs(la - lb),
         "max_abs_grad_diff": max(float((ga[k] - hf_params[k].grad).abs().max()) for k in ga),
     }
+    # lengen's training loss (last block at the supervised positions only) against the full pass
+    _, lr_, gr = _lengen_logits_loss_grads(ours, d, lengen_loss)
+    with torch.no_grad():
+        ours.eval()
+        rows, _ = supervised_rows(d.targets)
+        at_rows = a.gather(1, rows.unsqueeze(-1).expand(-1, -1, a.shape[-1])) if rows is not None else a
+        e_diff = float((lengen_eval_logits(ours, d) - at_rows).abs().max())
+        ours.train()
+    out["supervised_rows_vs_full"] = {
+        "max_abs_logit_diff": e_diff,
+        "abs_loss_diff": abs(lr_ - la),
+        "max_abs_grad_diff": max(float((gr[k] - ga[k]).abs().max()) for k in ga),
+    }
     if fast_linear.FAST_CPU_LINEAR:  # the same model through plain F.linear
         fast_linear.FAST_CPU_LINEAR = False
         try:
@@ -369,7 +401,8 @@ def check(cfg: BenchConfig, attn: str, tol: float = 1e-4, verbose: bool = True) 
     if verbose:
         print(
             f"check {cfg.label}: vs HF max|logit diff| {out['max_abs_logit_diff']:.1e}, loss {la:.6f} vs {lb:.6f}, "
-            f"max|grad diff| {out['max_abs_grad_diff']:.1e}"
+            f"max|grad diff| {out['max_abs_grad_diff']:.1e}; lengen at supervised rows vs full: max|grad diff| "
+            f"{out['supervised_rows_vs_full']['max_abs_grad_diff']:.1e}"
             + (
                 f"; lengen oneDNN vs plain linear: max|logit diff| {out['fast_vs_plain_linear']['max_abs_logit_diff']:.1e}, "
                 f"max|grad diff| {out['fast_vs_plain_linear']['max_abs_grad_diff']:.1e}"
@@ -379,6 +412,7 @@ def check(cfg: BenchConfig, attn: str, tol: float = 1e-4, verbose: bool = True) 
             flush=True,
         )
     diffs = [out["max_abs_logit_diff"], out["abs_loss_diff"], out["max_abs_grad_diff"]]
+    diffs += list(out["supervised_rows_vs_full"].values())
     diffs += list(out.get("fast_vs_plain_linear", {}).values())
     if not all(x <= tol for x in diffs):
         raise AssertionError(f"lengen and Hugging Face disagree at {cfg.label}: {out} (tolerance {tol})")
@@ -409,27 +443,32 @@ def machine() -> dict:
 
 def bench_config(cfg: BenchConfig, attn: str, repeats: int, target_s: float, warmup_s: float, clock: str) -> dict:
     ours = build_lengen(cfg)
+    full = build_lengen(cfg)  # lengen computing every position, as HF does
     theirs = build_hf(cfg, attn)
-    copy_lengen_into_hf(ours, theirs)  # identical numbers flow through both
+    copy_lengen_into_hf(ours, theirs)  # identical numbers flow through all three
     dt = make_data(cfg, TRAIN_BATCH)
     de = make_data(cfg, EVAL_BATCH, seed=2)
 
-    ours.train(), theirs.train()
+    for m in (ours, full, theirs):
+        m.train()
     tr = interleaved(
-        {"lengen": train_step_fn(ours, lengen_loss, dt), "hf": train_step_fn(theirs, hf_loss, dt)},
+        {"lengen": train_step_fn(ours, lengen_loss, dt), "lengen_full": train_step_fn(full, lengen_full_loss, dt),
+         "hf": train_step_fn(theirs, hf_loss, dt)},
         repeats, target_s, warmup_s,
     )
-    ours.eval(), theirs.eval()
+    for m in (ours, full, theirs):
+        m.eval()
     ev = interleaved(
-        {"lengen": eval_step_fn(ours, lengen_logits, de), "hf": eval_step_fn(theirs, hf_logits, de)},
+        {"lengen": eval_step_fn(ours, lengen_eval_logits, de), "lengen_full": eval_step_fn(full, lengen_logits, de),
+         "hf": eval_step_fn(theirs, hf_logits, de)},
         repeats, target_s, warmup_s,
     )
     tokens = TRAIN_BATCH * cfg.seq_len
     train = {c: {k: summarize(v, tokens) for k, v in tr[c].items()} for c in ("wall", "cpu")}
     evals = {c: {k: summarize(v, EVAL_BATCH) for k, v in ev[c].items()} for c in ("wall", "cpu")}
 
-    def ratio(d: dict, c: str) -> float:
-        return d[c]["lengen"]["per_s"] / d[c]["hf"]["per_s"]
+    def ratio(d: dict, c: str, who: str = "lengen") -> float:
+        return d[c][who]["per_s"] / d[c]["hf"]["per_s"]
 
     return {
         "config": {**cfg.__dict__, "train_batch": TRAIN_BATCH, "eval_batch": EVAL_BATCH},
@@ -439,7 +478,13 @@ def bench_config(cfg: BenchConfig, attn: str, repeats: int, target_s: float, war
         "train_ratio": ratio(train, clock),
         "eval_examples_per_s": {k: v["per_s"] for k, v in evals[clock].items()},
         "eval_ratio": ratio(evals, clock),
-        "ratios_by_clock": {c: {"train": ratio(train, c), "eval": ratio(evals, c)} for c in ("wall", "cpu")},
+        "train_ratio_full_forward": ratio(train, clock, "lengen_full"),
+        "eval_ratio_full_forward": ratio(evals, clock, "lengen_full"),
+        "ratios_by_clock": {
+            c: {"train": ratio(train, c), "eval": ratio(evals, c), "train_full_forward": ratio(train, c, "lengen_full"),
+                "eval_full_forward": ratio(evals, c, "lengen_full")}
+            for c in ("wall", "cpu")
+        },
         "train_detail": train,
         "eval_detail": evals,
         "calls_per_repeat": {"train": tr["calls_per_repeat"], "eval": ev["calls_per_repeat"]},
@@ -477,6 +522,8 @@ def bench_in_fresh_processes(
         "n": processes,
         "train_ratios": [r["train_ratio"] for r in runs],
         "eval_ratios": [r["eval_ratio"] for r in runs],
+        "train_ratios_full_forward": [r["train_ratio_full_forward"] for r in runs],
+        "eval_ratios_full_forward": [r["eval_ratio_full_forward"] for r in runs],
         "train_tokens_per_s": [r["train_tokens_per_s"] for r in runs],
         "eval_examples_per_s": [r["eval_examples_per_s"] for r in runs],
         "reported": "the process with the median training ratio",
@@ -490,15 +537,18 @@ def geomean(xs: list[float]) -> float:
 
 def markdown_table(rows: list[dict]) -> str:
     lines = [
-        "| config | L | H | d | T | V | train tok/s lengen | train tok/s HF | ratio | eval ex/s lengen | eval ex/s HF | ratio |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| config | L | H | d | T | V | train tok/s lengen | train tok/s HF | ratio | ratio, full forward "
+        "| eval ex/s lengen | eval ex/s HF | ratio | ratio, full forward |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         c = r["config"]
         lines.append(
             f"| {c['name']} | {c['n_layer']} | {c['n_head']} | {c['d_model']} | {c['seq_len']} | {c['vocab_size']} "
             f"| {r['train_tokens_per_s']['lengen']:,.0f} | {r['train_tokens_per_s']['hf']:,.0f} | {r['train_ratio']:.2f}x "
-            f"| {r['eval_examples_per_s']['lengen']:,.0f} | {r['eval_examples_per_s']['hf']:,.0f} | {r['eval_ratio']:.2f}x |"
+            f"| {r['train_ratio_full_forward']:.2f}x "
+            f"| {r['eval_examples_per_s']['lengen']:,.0f} | {r['eval_examples_per_s']['hf']:,.0f} | {r['eval_ratio']:.2f}x "
+            f"| {r['eval_ratio_full_forward']:.2f}x |"
         )
     return "\n".join(lines)
 
@@ -572,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
         r["check"] = checks[c.name]
         rows.append(r)
         print(
-            f"{c.label}: train {r['train_ratio']:.2f}x, eval {r['eval_ratio']:.2f}x by {clock} time "
+            f"{c.label}: train {r['train_ratio']:.2f}x ({r['train_ratio_full_forward']:.2f}x computing every position), "
+            f"eval {r['eval_ratio']:.2f}x ({r['eval_ratio_full_forward']:.2f}x) by {clock} time "
             f"(by {'wall' if clock == 'cpu' else 'cpu'} time: train {r['ratios_by_clock']['wall' if clock == 'cpu' else 'cpu']['train']:.2f}x, "
             f"eval {r['ratios_by_clock']['wall' if clock == 'cpu' else 'cpu']['eval']:.2f}x)  "
             f"({time.perf_counter() - t0:.0f}s)",
@@ -589,7 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print(
-        f"\ntrain ratio: min {min(r['train_ratio'] for r in rows):.2f}x, geomean "
+        f"\ntrain ratio: min {min(r['train_ratio'] for r in rows):.2f}x (computing every position: "
+        f"{min(r['train_ratio_full_forward'] for r in rows):.2f}x), geomean "
         f"{geomean([r['train_ratio'] for r in rows]):.2f}x; eval ratio: min {min(r['eval_ratio'] for r in rows):.2f}x, "
         f"geomean {geomean([r['eval_ratio'] for r in rows]):.2f}x  (torch {torch.__version__}, transformers "
         f"{transformers.__version__}, {torch.get_num_threads()} thread(s), {clock} clock, HF attention {args.attn}, "
@@ -615,11 +667,15 @@ def main(argv: list[str] | None = None) -> int:
         "allocator_environment": {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")},
         "seconds_per_repeat_target": target_s,
         "train_step": "forward, cross-entropy on supervised positions, zero_grad, backward, clip_grad_norm_(1.0, "
-        "foreach), AdamW(lr 1e-3, weight decay 0.01 on matrices, foreach) step: lengen.train's code for both models",
-        "eval_step": "no_grad forward in eval mode + argmax",
+        "foreach), AdamW(lr 1e-3, weight decay 0.01 on matrices, foreach) step: lengen.train's code for both models; "
+        "'lengen' runs its last block only at the supervised positions (as lengen.train does), 'lengen_full' at "
+        "every position (as HF does)",
+        "eval_step": "no_grad forward in eval mode + argmax ('lengen': at the supervised positions, as "
+        "lengen.evaluate.predict_correct; 'lengen_full' and HF: every position)",
         "results": rows,
         "summary": {
             "train_ratio_min": min(r["train_ratio"] for r in rows),
+            "train_ratio_full_forward_min": min(r["train_ratio_full_forward"] for r in rows),
             "train_ratio_geomean": geomean([r["train_ratio"] for r in rows]),
             "eval_ratio_min": min(r["eval_ratio"] for r in rows),
             "eval_ratio_geomean": geomean([r["eval_ratio"] for r in rows]),

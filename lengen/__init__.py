@@ -5,4 +5,4 @@ transformer), ``lengen.train`` and ``lengen.evaluate`` (the protocol), ``lengen.
 C-RASP language), ``lengen.widgets`` (the notebooks' interactive parts), ``lengen.cli``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

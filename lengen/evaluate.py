@@ -51,14 +51,36 @@ def exact_match(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return right.all(dim=1)
 
 
+def supervised_rows(targets: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """The positions the loss looks at, for ``GPT.forward(..., rows=...)``.
+
+    targets (B, T), ``-100`` where unsupervised.  Returns ``(rows, row_targets)``, both (B, S) with S
+    the largest number of supervised positions in one example: ``rows[b]`` lists example b's
+    supervised positions (0-based, in order), then unsupervised ones as filler, whose target is
+    ``-100``.  ``loss_fn(model(inputs, positions, rows=rows), row_targets)`` is then the same loss
+    as ``loss_fn(model(inputs, positions), targets)`` up to float rounding.  When some example is
+    supervised at every position (S = T, as in the formal languages) there is nothing to skip, and
+    the result is ``(None, targets)``: the full forward pass (likewise when nothing is supervised).
+    """
+    supervised = targets != IGNORE_INDEX  # (B, T)
+    S = int(supervised.sum(dim=1).max())
+    if S == targets.shape[1] or S == 0:
+        return None, targets
+    # a stable sort of "unsupervised?" puts each row's supervised positions first, in order
+    rows = torch.argsort((~supervised).to(torch.uint8), dim=1, stable=True)[:, :S]  # (B, S)
+    return rows, targets.gather(1, rows)
+
+
 @torch.no_grad()
 def predict_correct(model: GPT, batch: Batch) -> torch.Tensor:
-    """Exact-match correctness of each example in the batch, on the model's device."""
+    """Exact-match correctness of each example in the batch, on the model's device.  The model
+    computes its logits only at the supervised positions (see :func:`supervised_rows`)."""
     device = next(model.parameters()).device
     batch = batch.to(device)
+    rows, targets = supervised_rows(batch.targets)
     with autocast(device):
-        logits = model(batch.inputs, batch.positions)
-    return exact_match(logits, batch.targets)
+        logits = model(batch.inputs, batch.positions, rows=rows)
+    return exact_match(logits, targets)
 
 
 @torch.no_grad()

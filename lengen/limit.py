@@ -48,7 +48,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .model import GPT, CausalSelfAttention, Hook, ModelConfig
+from .model import GPT, CausalSelfAttention, Hook, ModelConfig, take_rows
 
 
 @dataclass
@@ -175,8 +175,11 @@ class LimitAttention(CausalSelfAttention):
         bias: torch.Tensor | None = None,
         hook: Hook | None = None,
         prefix: str = "",
+        rows: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """x: (B, T, d).  ``bias``: an optional further additive term (1 or B, H, T, T)."""
+        """x: (B, T, d).  ``bias``: an optional further additive term (1 or B, H, T, T).  ``rows``:
+        optional (B, S) query positions; the output is then (B, S, d) (computed at every position
+        and then taken at the rows: this attention is for inspection, not for speed)."""
         B, T, d = x.shape
         H, dh = self.n_head, self.d_head
         q, k, v = self.qkv(x).split(d, dim=2)  # each (B, T, d)
@@ -187,9 +190,9 @@ class LimitAttention(CausalSelfAttention):
         plan = self._plan(skip_zeros=self.skip_zeros and hook is None and bias is None)
         y = q.new_zeros(B, H, T, dh)  # heads left out of the plan output exactly 0
         pattern = x.new_zeros(B, H, T, T) if hook is not None else None
-        rows = max(1, self.chunk_elements // max(1, B * T))  # query rows per block
-        for a in range(0, T, rows):
-            b = min(T, a + rows)
+        chunk = max(1, self.chunk_elements // max(1, B * T))  # query rows per block
+        for a in range(0, T, chunk):
+            b = min(T, a + chunk)
             phi, future = self.phi_rows(a, b, b)  # (H, r, b), (r, b)
             phi = phi.to(q.dtype)
             for h, dims, content in plan:
@@ -209,6 +212,8 @@ class LimitAttention(CausalSelfAttention):
         if hook is not None:
             hook(prefix + "hook_pattern", pattern)
         y = y.transpose(1, 2).reshape(B, T, d)  # (B, T, d): heads side by side
+        if rows is not None:
+            y = take_rows(y, rows)  # (B, S, d)
         return self.out(y)
 
 

@@ -15,6 +15,11 @@ Conventions
   attention explicitly so that it can return the weights.  A test checks both give equal logits.
 * ``Linear`` (from :mod:`lengen.fast_linear`) is ``nn.Linear`` with a faster CPU path; read it as
   ``nn.Linear``.
+* ``forward(..., rows=R)`` asks for the logits at the positions ``R`` (B, S) only, as training does
+  with the supervised positions.  Everything before the last block is needed at every position,
+  but the last block's attention queries, its MLP, the final LayerNorm and the output layer run
+  only at those rows: the same numbers (up to float rounding) for a fraction of the work when few
+  positions are supervised (2 of up to 54 for the majority tasks, about half for the copy tasks).
 """
 
 from __future__ import annotations
@@ -63,6 +68,11 @@ class ModelConfig:
 Hook = Callable[[str, torch.Tensor], None]
 
 
+def take_rows(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """x (B, T, d), rows (B, S) position indices -> (B, S, d): x[b, rows[b, s]]."""
+    return x.gather(1, rows.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -78,27 +88,44 @@ class CausalSelfAttention(nn.Module):
         bias: torch.Tensor | None = None,
         hook: Hook | None = None,
         prefix: str = "",
+        rows: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """x: (B, T, d).  ``bias``: optional additive logits (1 or B, H, T, T), e.g. a positional term."""
+        """x: (B, T, d).  ``bias``: optional additive logits (1 or B, H, T, T), e.g. a positional term.
+        ``rows``: optional (B, S) query positions; then only those queries are computed, each
+        attending to the keys at and before its position, and the output is (B, S, d)."""
         B, T, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=2)  # each (B, T, d)
-        q = q.view(B, T, self.n_head, self.d_head).transpose(1, 2)  # (B, H, T, dh)
+        if rows is not None:
+            q = take_rows(q, rows)  # (B, S, d): only the wanted queries
+        S = q.shape[1]  # number of queries: T, or the rows' S
+        q = q.view(B, S, self.n_head, self.d_head).transpose(1, 2)  # (B, H, S, dh)
         k = k.view(B, T, self.n_head, self.d_head).transpose(1, 2)  # (B, H, T, dh)
         v = v.view(B, T, self.n_head, self.d_head).transpose(1, 2)  # (B, H, T, dh)
         p = self.dropout if self.training else 0.0
-        if hook is None and bias is None:
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, H, T, dh)
+        if rows is None:
+            causal = None  # is_causal on the fast path, a (T, T) mask on the probing path
         else:
-            scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)  # (B, H, T, T): query i, key j
+            keys = torch.arange(T, device=x.device)
+            causal = (keys <= rows.unsqueeze(-1)).unsqueeze(1)  # (B, 1, S, T): key j at or before the query
+        if hook is None and bias is None:
+            if causal is None:
+                y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, H, T, dh)
+            else:
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=causal, dropout_p=p)  # (B, H, S, dh)
+        else:
+            scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)  # (B, H, S, T): query i, key j
             if bias is not None:
+                if rows is not None:  # the bias rows of the wanted queries
+                    bias = bias.expand(B, -1, T, T).gather(2, rows[:, None, :, None].expand(-1, bias.shape[1], -1, T))
                 scores = scores + bias
-            causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+            if causal is None:
+                causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
             scores = scores.masked_fill(~causal, float("-inf"))
-            pattern = scores.softmax(dim=-1)  # (B, H, T, T)
+            pattern = scores.softmax(dim=-1)  # (B, H, S, T)
             if hook is not None:
                 hook(prefix + "hook_pattern", pattern)
-            y = F.dropout(pattern, p) @ v  # (B, H, T, dh)
-        y = y.transpose(1, 2).reshape(B, T, d)  # (B, T, d): heads side by side
+            y = F.dropout(pattern, p) @ v  # (B, H, S, dh)
+        y = y.transpose(1, 2).reshape(B, S, d)  # (B, S, d): heads side by side
         return self.out(y)
 
     def head_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -139,11 +166,18 @@ class Block(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(
-        self, x: torch.Tensor, bias: torch.Tensor | None = None, hook: Hook | None = None, prefix: str = ""
+        self,
+        x: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        hook: Hook | None = None,
+        prefix: str = "",
+        rows: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """x: (B, T, d) -> (B, T, d), or (B, S, d) at the positions ``rows`` (B, S) only."""
         if hook is not None:
             hook(prefix + "hook_resid_pre", x)
-        x = x + self.drop(self.attn(self.ln1(x), bias, hook, prefix + "attn."))
+        a = self.attn(self.ln1(x), bias, hook, prefix + "attn.", rows)  # keys and values from every position
+        x = (x if rows is None else take_rows(x, rows)) + self.drop(a)
         if hook is not None:
             hook(prefix + "hook_resid_mid", x)
         x = x + self.mlp(self.ln2(x))
@@ -197,9 +231,16 @@ class GPT(nn.Module):
 
     # -- forward ------------------------------------------------------------------------------
     def forward(
-        self, inputs: torch.Tensor, positions: torch.Tensor | None = None, hook: Hook | None = None
+        self,
+        inputs: torch.Tensor,
+        positions: torch.Tensor | None = None,
+        hook: Hook | None = None,
+        rows: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """inputs: (B, T) token ids; positions: (B, T) position ids (default 0..T-1).  Returns (B, T, V) logits."""
+        """inputs: (B, T) token ids; positions: (B, T) position ids (default 0..T-1).  Returns (B, T, V)
+        logits, or with ``rows`` (B, S) (0-based indices into the T positions) the (B, S, V) logits
+        at those positions only: the last block, final LayerNorm and output layer then run only
+        there (see the module docstring)."""
         B, T = inputs.shape
         if positions is None:
             positions = torch.arange(T, device=inputs.device).expand(B, T)
@@ -212,12 +253,15 @@ class GPT(nn.Module):
                 hook("hook_pos_embed", pos)
             x = x + pos
         x = self.drop(x)
+        if rows is not None and self.cfg.n_layer == 0:
+            x = take_rows(x, rows)
+        last = self.cfg.n_layer - 1
         for layer, block in enumerate(self.blocks):
-            x = block(x, self.attention_bias(layer, positions), hook, f"blocks.{layer}.")
-        x = self.ln_f(x)
+            x = block(x, self.attention_bias(layer, positions), hook, f"blocks.{layer}.", rows if layer == last else None)
+        x = self.ln_f(x)  # (B, T, d) or (B, S, d)
         if hook is not None:
             hook("ln_final.hook_normalized", x)
-        logits = self.lm_head(x)  # (B, T, V)
+        logits = self.lm_head(x)  # (B, T, V) or (B, S, V)
         if hook is not None:
             hook("logits", logits)
         return logits

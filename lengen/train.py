@@ -3,7 +3,8 @@
 * Fresh batches every step (batch 64), lengths uniform over the training range [0, 50]
   (clamped to the task's minimum), each example shifted by a random position offset so that
   every positional-embedding row is trained (evaluation uses offset 0).
-* Loss on supervised tokens only (the answer and ``<eos>``; every label for languages).
+* Loss on supervised tokens only (the answer and ``<eos>``; every label for languages); the
+  model's last block runs only at those positions (``supervised_rows``), same loss and gradients.
 * AdamW (weight decay 0.01 on matrices, none on biases and LayerNorm), linear learning-rate
   decay to 0 over ``steps`` (after an optional warm-up), gradient clipping at 1.0.
 * Every ``eval_every`` steps the in-distribution bin is evaluated; training stops early as soon
@@ -30,7 +31,16 @@ import torch.nn.functional as F
 
 from . import __version__
 from .devices import autocast, describe, resolve_device
-from .evaluate import DEFAULT_BINS, Bin, accuracy_by_length, bin_name, evaluate_bins, test_set, correctness
+from .evaluate import (
+    DEFAULT_BINS,
+    Bin,
+    accuracy_by_length,
+    bin_name,
+    correctness,
+    evaluate_bins,
+    supervised_rows,
+    test_set,
+)
 from .files import load_torch, save_torch, write_json
 from .model import GPT, ModelConfig
 from .tasks import IGNORE_INDEX, Task, get_task
@@ -217,9 +227,10 @@ def train(
         batch = batch.to(device)
         for group in opt.param_groups:
             group["lr"] = cfg.lr * _lr_factor(step, cfg)
+        rows, targets = supervised_rows(batch.targets)  # the last block runs only where the loss looks
         with autocast(device):
-            logits = model(batch.inputs, batch.positions)
-        loss = loss_fn(logits, batch.targets)
+            logits = model(batch.inputs, batch.positions, rows=rows)
+        loss = loss_fn(logits, targets)
         if cfg.reg > 0:
             loss = loss + cfg.reg * model.positional_regularizer()
         opt.zero_grad(set_to_none=True)

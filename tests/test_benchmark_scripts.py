@@ -38,15 +38,18 @@ def test_train_speed_check_finds_lengen_and_hugging_face_equal():
     assert ts.main(["--check", "--configs", "bin_majority"]) == 0
 
 
-def test_train_speed_writes_a_result_with_both_models_timed(tmp_path):
+def test_train_speed_writes_a_result_with_every_model_timed(tmp_path):
     ts = _load_train_speed()
     out = tmp_path / "speed.json"
     assert ts.main(["--quick", "--repeats", "1", "--configs", "bin_majority", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     row = result["results"][0]
     assert row["config"]["name"] == "bin_majority"
-    assert set(row["train_tokens_per_s"]) == {"lengen", "hf"} and all(v > 0 for v in row["train_tokens_per_s"].values())
-    assert row["train_ratio"] == pytest.approx(row["train_tokens_per_s"]["lengen"] / row["train_tokens_per_s"]["hf"])
+    timed = row["train_tokens_per_s"]
+    assert set(timed) == {"lengen", "lengen_full", "hf"} and all(v > 0 for v in timed.values())
+    assert row["train_ratio"] == pytest.approx(timed["lengen"] / timed["hf"])
+    assert row["train_ratio_full_forward"] == pytest.approx(timed["lengen_full"] / timed["hf"])
+    assert row["check"]["supervised_rows_vs_full"]["max_abs_grad_diff"] < 1e-4
     assert result["lengen_onednn_linear"] in (True, False)
 
 

@@ -119,3 +119,65 @@ def test_cuda_forward_matches_cpu():
         ref = model(x)
         got = model.to("cuda")(x.cuda()).cpu()
     assert torch.allclose(ref, got, atol=1e-4)
+
+
+def random_rows(B: int, T: int, S: int, seed: int = 0) -> torch.Tensor:
+    """(B, S) distinct positions per example, in increasing order, drawn from 0..T-1."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randperm(T, generator=g)[:S].sort().values for _ in range(B)])
+
+
+@pytest.mark.parametrize("pe", ["ape", "nope"])
+@pytest.mark.parametrize("n_layer", [0, 1, 2])
+def test_logits_at_chosen_rows_equal_the_full_logits_taken_at_those_rows(pe, n_layer):
+    torch.manual_seed(0)
+    model = GPT(ModelConfig(vocab_size=11, n_positions=40, n_layer=n_layer, n_head=2, d_model=16, pe=pe))
+    x = torch.randint(0, 11, (4, 20))
+    pos = torch.arange(3, 23).expand(4, 20)
+    rows = random_rows(4, 20, 6)
+    full = model(x, pos)  # (B, T, V)
+    chosen = model(x, pos, rows=rows)  # (B, S, V)
+    assert chosen.shape == (4, 6, 11)
+    expected = full.gather(1, rows.unsqueeze(-1).expand(-1, -1, 11))
+    assert torch.allclose(chosen, expected, atol=1e-5)
+    # ... and so are the gradients of a loss that reads only those rows
+    g_full = torch.autograd.grad(expected.square().sum(), list(model.parameters()), allow_unused=True)
+    g_rows = torch.autograd.grad(chosen.square().sum(), list(model.parameters()), allow_unused=True)
+    for a, b in zip(g_full, g_rows):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_rows_respect_causality_even_when_listed_out_of_order():
+    """A query at position p sees keys 0..p, wherever p stands in the row list."""
+    model = tiny()
+    x = torch.randint(0, 11, (2, 15))
+    rows = torch.tensor([[9, 2, 14], [0, 7, 3]])
+    y = x.clone()
+    y[:, 10:] = (y[:, 10:] + 1) % 11  # change tokens after position 9
+    with torch.no_grad():
+        a, b, full = model(x, rows=rows), model(y, rows=rows), model(x)
+    assert torch.allclose(a, full[torch.arange(2)[:, None], rows], atol=1e-5)
+    unaffected = rows < 10
+    assert torch.allclose(a[unaffected], b[unaffected], atol=1e-6)
+    assert not torch.allclose(a[~unaffected], b[~unaffected])
+
+
+def test_probing_path_with_an_attention_bias_gives_the_rows_of_the_full_logits():
+    """The explicit attention (used with a positional bias, as subclasses add) takes the bias rows
+    of the chosen queries."""
+
+    class Biased(GPT):
+        def attention_bias(self, layer: int, positions: torch.Tensor) -> torch.Tensor:
+            T = positions.shape[1]
+            i = torch.arange(T)
+            return (-(i[:, None] - i[None, :]).abs().float() / 4).expand(1, self.cfg.n_head, T, T)
+
+    torch.manual_seed(0)
+    model = Biased(ModelConfig(vocab_size=11, n_positions=40, n_layer=2, n_head=2, d_model=16)).eval()
+    x = torch.randint(0, 11, (3, 12))
+    rows = random_rows(3, 12, 4, seed=1)
+    with torch.no_grad():
+        full, chosen = model(x), model(x, rows=rows)
+    assert torch.allclose(chosen, full.gather(1, rows.unsqueeze(-1).expand(-1, -1, 11)), atol=1e-5)

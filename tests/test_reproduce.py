@@ -109,11 +109,14 @@ def TINY_CFG(**kw):
     return TrainConfig(**base)
 
 
-def test_batched_seeds_give_the_weights_of_separate_runs():
+@pytest.mark.parametrize("task", ["tomita4", "unique_copy", "bin_majority"])
+def test_batched_seeds_give_the_weights_of_separate_runs(task):
+    """A language (supervised everywhere: full forward pass) and two algorithmic tasks (the last
+    block only at the answer positions, in both the stacked and the separate runs)."""
     from lengen.experiments.batched import StackedSeeds, max_weight_difference
     from lengen.train import TrainConfig
 
-    cfg = TINY_CFG(task="tomita4", n_layer=2, n_head=2, d_model=16, reg=1e-4, warmup=2)
+    cfg = TINY_CFG(task=task, n_layer=2, n_head=2, d_model=16, reg=1e-4, warmup=2)
     st = StackedSeeds(cfg, [0, 3], "cpu")
     st.train(cfg.steps)
     for k, s in enumerate([0, 3]):

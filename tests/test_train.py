@@ -153,3 +153,43 @@ def test_foreach_optimizer_and_clipping_give_the_weights_of_the_per_tensor_loop(
     torch.manual_seed(0)
     init = GPT(ModelConfig(vocab_size=len(task.vocab), n_positions=task.n_positions, n_layer=1, n_head=1, d_model=16))
     assert not torch.equal(fast[0], init.wte.weight.detach())  # training moved the weights
+
+
+def test_supervised_rows_list_each_examples_supervised_positions_in_order():
+    from lengen.evaluate import supervised_rows
+
+    t = IGNORE_INDEX
+    targets = torch.tensor([[t, t, 5, t, 6], [t, 3, t, t, t], [t, t, t, t, t]])
+    rows, row_targets = supervised_rows(targets)
+    assert rows.tolist()[0] == [2, 4]
+    assert rows.tolist()[1][0] == 1 and row_targets.tolist()[1] == [3, t]  # filler row, unsupervised
+    assert row_targets.tolist()[0] == [5, 6] and row_targets.tolist()[2] == [t, t]
+    # supervised everywhere in some example (the formal languages): nothing to skip
+    full = torch.tensor([[1, 2, 3], [t, 4, 5]])
+    assert supervised_rows(full)[0] is None and supervised_rows(full)[1] is full
+
+
+@pytest.mark.parametrize("task_name", ["bin_majority", "unique_copy", "addition", "bin_majority_interleave", "tomita3"])
+def test_loss_and_gradients_at_supervised_rows_equal_those_of_the_full_forward_pass(task_name):
+    """Training runs the last block only where the loss looks; the loss and every gradient must
+    be those of the full forward pass (up to float rounding), and so must the exact-match metric."""
+    from lengen.evaluate import supervised_rows
+    from lengen.model import GPT
+    from lengen.train import loss_fn
+
+    task = get_task(task_name)
+    torch.manual_seed(0)
+    model = GPT(TrainConfig(task=task_name, n_layer=2, n_head=2, d_model=32).model_config(task))
+    batch = task.batch(np.random.default_rng(1), 16, 0, 30, offsets=True, n_positions=model.cfg.n_positions)
+    rows, row_targets = supervised_rows(batch.targets)
+    params = list(model.parameters())
+    full = loss_fn(model(batch.inputs, batch.positions), batch.targets)
+    part = loss_fn(model(batch.inputs, batch.positions, rows=rows), row_targets)
+    assert abs(full.item() - part.item()) < 1e-5
+    for a, b in zip(torch.autograd.grad(full, params), torch.autograd.grad(part, params)):
+        assert torch.allclose(a, b, atol=1e-6)
+    with torch.no_grad():
+        assert torch.equal(exact_match(model(batch.inputs, batch.positions), batch.targets),
+                           exact_match(model(batch.inputs, batch.positions, rows=rows), row_targets))
+    if task_name != "tomita3":  # the algorithmic tasks supervise only the answer
+        assert rows is not None and rows.shape[1] < batch.targets.shape[1]

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from ..devices import autocast, resolve_device
+from ..evaluate import supervised_rows
 from ..model import GPT
 from ..tasks import IGNORE_INDEX, Batch, get_task
 from ..train import TrainConfig, _lr_factor
@@ -165,8 +166,10 @@ class StackedSeeds:
         h = F.layer_norm(x, x.shape[-1:], eps=self.model_cfg.layer_norm_eps)
         return h * self.params[name + ".weight"].unsqueeze(1) + self.params[name + ".bias"].unsqueeze(1)
 
-    def forward(self, inputs: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        """(K, B, T) ids and positions -> (K, B, T, V) logits (the GPT of :mod:`lengen.model`)."""
+    def forward(self, inputs: torch.Tensor, positions: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """(K, B, T) ids and positions -> (K, B, T, V) logits (the GPT of :mod:`lengen.model`); with
+        ``rows`` (K, B, S), the (K, B, S, V) logits at those positions only, the last block running
+        only there (as ``GPT.forward(..., rows=...)``)."""
         K, B, T = inputs.shape
         c = self.model_cfg
         d, H = c.d_model, c.n_head
@@ -175,20 +178,33 @@ class StackedSeeds:
         if c.pe == "ape":
             x = x + _gather_rows(self.params["wpe.weight"], positions)
         x = x.reshape(K, B * T, d)
+        S = T
         for layer in range(c.n_layer):
             p = f"blocks.{layer}."
             h = self._ln(x, p + "ln1")
             q, k, v = self._linear(h, p + "attn.qkv").split(d, dim=2)  # each (K, B*T, d)
-            q, k, v = (z.reshape(K * B, T, H, dh).transpose(1, 2) for z in (q, k, v))  # (K*B, H, T, dh)
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            y = y.transpose(1, 2).reshape(K, B * T, d)
+            k, v = (z.reshape(K * B, T, H, dh).transpose(1, 2) for z in (k, v))  # (K*B, H, T, dh)
+            if rows is None or layer < c.n_layer - 1:
+                q = q.reshape(K * B, T, H, dh).transpose(1, 2)  # (K*B, H, T, dh)
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            else:  # last block: only the queries at the rows
+                S = rows.shape[-1]
+                flat_rows = rows.reshape(K * B, S)
+                q = _take(q.reshape(K * B, T, d), flat_rows).view(K * B, S, H, dh).transpose(1, 2)
+                causal = (torch.arange(T, device=x.device) <= flat_rows.unsqueeze(-1)).unsqueeze(1)
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=causal)  # (K*B, H, S, dh)
+                x = _take(x.reshape(K * B, T, d), flat_rows).reshape(K, B * S, d)
+            y = y.transpose(1, 2).reshape(K, B * S, d)
             x = x + self._linear(y, p + "attn.out")
             h = self._ln(x, p + "ln2")
             h = F.gelu(self._linear(h, p + "mlp.fc"), approximate="tanh")
             x = x + self._linear(h, p + "mlp.proj")
+        if rows is not None and c.n_layer == 0:
+            S = rows.shape[-1]
+            x = _take(x.reshape(K * B, T, d), rows.reshape(K * B, S)).reshape(K, B * S, d)
         x = self._ln(x, "ln_f")
         logits = torch.bmm(x, self.params["wte.weight"].transpose(1, 2))  # tied output layer
-        return logits.view(K, B, T, -1)
+        return logits.view(K, B, S, -1)
 
     def positional_regularizer(self) -> torch.Tensor:
         """Per model (K,): :meth:`lengen.model.GPT.positional_regularizer` of each model."""
@@ -209,9 +225,11 @@ class StackedSeeds:
     # -- training -------------------------------------------------------------------------------
     def losses(self, inputs: torch.Tensor, positions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Per-model loss (K,): mean cross-entropy over supervised tokens (+ regularizer)."""
+        K, B, T = targets.shape
+        rows, targets = supervised_rows(targets.reshape(K * B, T))  # the positions the loss looks at
+        targets = targets.view(K, B, -1)
         with autocast(self.device):
-            logits = self.forward(inputs, positions)
-        K = logits.shape[0]
+            logits = self.forward(inputs, positions, None if rows is None else rows.view(K, B, -1))
         ce = F.cross_entropy(logits.flatten(0, 2).float(), targets.flatten(), ignore_index=IGNORE_INDEX,
                              reduction="none").view(K, -1)
         count = (targets.view(K, -1) != IGNORE_INDEX).sum(dim=1).clamp(min=1)
@@ -257,6 +275,11 @@ class StackedSeeds:
         m = GPT(self.model_cfg).to(self.device)
         m.load_state_dict(self.state_dict(k))
         return m.eval()
+
+
+def _take(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """x (N, T, d), rows (N, S) -> (N, S, d): x[n, rows[n, s]]."""
+    return x.gather(1, rows.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
 def _gather_rows(table: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
