@@ -9,8 +9,9 @@
     lengen reproduce [--profile smoke|quick|paper] ... ;  lengen reproduce merge DIR...
     lengen positional study [--tasks T,...] [--regs 0,1e-4] [--out DIR] ;  lengen positional fit [--full]
 
-Errors (unknown task, impossible length range, missing CUDA, unreadable checkpoint) print one
-line to stderr and exit with status 2, without a traceback.
+Errors (unknown task, impossible length range, a number out of range such as ``--steps 0``,
+missing CUDA, unreadable checkpoint) print one line to stderr and exit with status 2, without a
+traceback.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .cli_types import NATURAL, NONNEGATIVE_NUMBER, POSITIVE, POSITIVE_NUMBER
 
 
 def _print_json(obj: object) -> None:
@@ -85,6 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         device=args.device,
         eval_every=args.eval_every,
         eval_examples=args.examples,
+        early_stop_examples=args.early_stop_examples,
         bins=parse_bins(args.bins),
         train_range=parse_bins(args.train_range)[0],
         offsets=not args.no_offsets,
@@ -146,22 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train a model on a task with the paper's protocol")
     tr.add_argument("--task", required=True)
-    tr.add_argument("--layers", type=int, default=1)
-    tr.add_argument("--heads", type=int, default=1)
-    tr.add_argument("--d-model", type=int, default=16)
-    tr.add_argument("--lr", type=float, default=1e-3)
-    tr.add_argument("--steps", type=int, default=30_000, help="maximum steps (early stop at 100%% in-distribution)")
-    tr.add_argument("--batch-size", type=int, default=64)
-    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--layers", type=NATURAL, default=1)
+    tr.add_argument("--heads", type=POSITIVE, default=1)
+    tr.add_argument("--d-model", type=POSITIVE, default=16)
+    tr.add_argument("--lr", type=POSITIVE_NUMBER, default=1e-3)
+    tr.add_argument("--steps", type=POSITIVE, default=30_000, help="maximum steps (early stop at 100%% in-distribution)")
+    tr.add_argument("--batch-size", type=POSITIVE, default=64)
+    tr.add_argument("--seed", type=NATURAL, default=0)
     tr.add_argument("--pe", choices=["ape", "nope"], default="ape")
-    tr.add_argument("--reg", type=float, default=0.0, help="positional-product regularizer coefficient (paper: 1e-4)")
+    tr.add_argument("--reg", type=NONNEGATIVE_NUMBER, default=0.0, help="positional-product regularizer coefficient (paper: 1e-4)")
     tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    tr.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    tr.add_argument("--threads", type=NATURAL, default=0, help="CPU threads (0: torch's default)")
     tr.add_argument("--train-range", default="0-50")
     tr.add_argument("--bins", default="0-50,51-100,101-150")
-    tr.add_argument("--examples", type=int, default=2000, help="test examples per bin")
-    tr.add_argument("--eval-every", type=int, default=500)
-    tr.add_argument("--curve", type=int, default=0, help="examples per single length for an accuracy curve")
+    tr.add_argument("--examples", type=POSITIVE, default=2000, help="test examples per bin")
+    tr.add_argument("--eval-every", type=POSITIVE, default=500, help="steps between early-stopping checks")
+    tr.add_argument("--early-stop-examples", type=POSITIVE, default=500,
+                    help="held-out training-length examples of each early-stopping check")
+    tr.add_argument("--curve", type=NATURAL, default=0, help="examples per single length for an accuracy curve")
     tr.add_argument("--no-offsets", action="store_true", help="train without random position offsets")
     tr.add_argument("--out", help="run directory (default runs/<task>-<pe>-L..H..D..-s<seed>)")
     tr.add_argument("--json", action="store_true")
@@ -170,9 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate a checkpoint by length bin")
     ev.add_argument("checkpoint")
     ev.add_argument("--bins", help="e.g. 0-50,51-100,101-150 (default: the training run's bins)")
-    ev.add_argument("--examples", type=int, default=2000)
-    ev.add_argument("--curve", type=int, default=0, help="examples per single length for an accuracy curve")
-    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--examples", type=POSITIVE, default=2000)
+    ev.add_argument("--curve", type=NATURAL, default=0, help="examples per single length for an accuracy curve")
+    ev.add_argument("--seed", type=NATURAL, default=0)
     ev.add_argument("--device", default="auto")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_eval)

@@ -25,6 +25,7 @@ Conventions
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterable
 
@@ -55,6 +56,14 @@ class ModelConfig:
             raise ValueError(f"pe must be 'ape' or 'nope', not {self.pe!r}")
         if self.activation not in ("gelu", "relu"):
             raise ValueError(f"activation must be 'gelu' or 'relu', not {self.activation!r}")
+        for name, least in [("vocab_size", 1), ("n_positions", 1), ("n_layer", 0), ("n_head", 1), ("d_model", 1)]:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+        if self.d_mlp is not None and self.d_mlp < 0:
+            raise ValueError(f"d_mlp must be >= 0 (or None for 4 * d_model), got {self.d_mlp!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if self.d_model % self.n_head != 0:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_head={self.n_head}")
         if self.d_mlp is None:

@@ -7,8 +7,11 @@
   model's last block runs only at those positions (``supervised_rows``), same loss and gradients.
 * AdamW (weight decay 0.01 on matrices, none on biases and LayerNorm), linear learning-rate
   decay to 0 over ``steps`` (after an optional warm-up), gradient clipping at 1.0.
-* Every ``eval_every`` steps the in-distribution bin is evaluated; training stops early as soon
-  as it is at 100%.  At the end every bin is evaluated, plus an optional per-length curve.
+* Every ``eval_every`` steps a held-out set of ``early_stop_examples`` in-distribution examples
+  is evaluated; training stops early as soon as it is at 100%.  The set is drawn apart from the
+  test sets (the authors checked their [0,50] test set itself; see
+  :mod:`lengen.experiments.protocol`).  At the end every bin is evaluated on fresh test examples,
+  plus an optional per-length curve.
 * Optional positional-product regularizer ``reg * model.positional_regularizer()``.
 * Seeds differ in initialization *and* in the training stream *and* in the test sets.
 
@@ -20,6 +23,7 @@ resumes where it stopped.  The result (``result.json``) is written atomically at
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +50,21 @@ from .model import GPT, ModelConfig
 from .tasks import IGNORE_INDEX, Task, get_task
 
 
+# Smallest allowed value of each integer setting of TrainConfig.
+_AT_LEAST = {"n_layer": 0, "n_head": 1, "d_model": 1, "steps": 1, "batch_size": 1, "warmup": 0,
+             "eval_every": 1, "eval_examples": 1, "early_stop_examples": 1, "curve_examples": 0,
+             "checkpoint_every": 1, "seed": 0}
+# The ``lengen train`` option that sets a field, where there is one.
+_OPTIONS = {"n_layer": "--layers", "n_head": "--heads", "d_model": "--d-model", "steps": "--steps",
+            "batch_size": "--batch-size", "eval_every": "--eval-every", "eval_examples": "--examples",
+            "early_stop_examples": "--early-stop-examples", "curve_examples": "--curve", "seed": "--seed",
+            "lr": "--lr", "reg": "--reg"}
+
+
+def _option(name: str) -> str:
+    return f" (lengen train {_OPTIONS[name]})" if name in _OPTIONS else ""
+
+
 @dataclass
 class TrainConfig:
     task: str = "bin_majority"
@@ -57,7 +76,7 @@ class TrainConfig:
     steps: int = 30_000  # the maximum; early stopping usually ends sooner
     batch_size: int = 64
     weight_decay: float = 0.01
-    grad_clip: float = 1.0
+    grad_clip: float = 1.0  # largest global gradient norm; math.inf turns clipping off
     warmup: int = 0
     train_range: tuple[int, int] = (0, 50)
     bins: list[Bin] = field(default_factory=lambda: list(DEFAULT_BINS))
@@ -70,6 +89,24 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     checkpoint_every: int = 1000
+
+    def __post_init__(self) -> None:
+        """Reject settings that cannot run, naming the field and its ``lengen train`` option."""
+        if self.pe not in ("ape", "nope"):
+            raise ValueError(f"pe must be 'ape' or 'nope', got {self.pe!r} (lengen train --pe ape|nope)")
+        for name, least in _AT_LEAST.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {value!r}{_option(name)}")
+        for name, strict in [("lr", True), ("grad_clip", True), ("weight_decay", False), ("reg", False)]:
+            value = float(getattr(self, name))
+            if name == "grad_clip" and value == math.inf:  # no clipping
+                continue
+            if not math.isfinite(value) or value < 0 or (strict and value == 0):
+                rule = "> 0" if strict else ">= 0"
+                raise ValueError(f"{name} must be a finite number {rule}, got {value!r}{_option(name)}")
+        if not self.bins:
+            raise ValueError("bins must name at least one length range (lengen train --bins 0-50,51-100)")
 
     def model_config(self, task: Task) -> ModelConfig:
         return ModelConfig(

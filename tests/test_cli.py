@@ -75,3 +75,49 @@ def test_cli_errors_print_no_traceback():
     proc = subprocess.run([sys.executable, "-m", "lengen", "train", "--task", "nope"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "unknown task" in proc.stderr
+
+
+BAD_NUMBERS = [
+    (["train", "--task", "bin_majority", "--steps", "0"], "--steps", ">= 1"),
+    (["train", "--task", "bin_majority", "--eval-every", "0"], "--eval-every", ">= 1"),
+    (["train", "--task", "bin_majority", "--batch-size", "0"], "--batch-size", ">= 1"),
+    (["train", "--task", "bin_majority", "--heads", "0"], "--heads", ">= 1"),
+    (["train", "--task", "bin_majority", "--d-model", "0"], "--d-model", ">= 1"),
+    (["train", "--task", "bin_majority", "--examples", "0"], "--examples", ">= 1"),
+    (["train", "--task", "bin_majority", "--early-stop-examples", "0"], "--early-stop-examples", ">= 1"),
+    (["train", "--task", "bin_majority", "--curve", "-1"], "--curve", ">= 0"),
+    (["train", "--task", "bin_majority", "--seed", "-1"], "--seed", ">= 0"),
+    (["train", "--task", "bin_majority", "--lr", "0"], "--lr", "> 0"),
+    (["train", "--task", "bin_majority", "--lr", "nan"], "--lr", "> 0"),
+    (["train", "--task", "bin_majority", "--steps", "1.5"], "--steps", "integer"),
+    (["eval", "somewhere", "--examples", "0"], "--examples", ">= 1"),
+    (["crasp", "check", "bin_majority", "--task", "bin_majority", "--max-len", "-1"], "--max-len", ">= 1"),
+    (["crasp", "compile", "bin_majority", "--check", "--random", "0"], "--random", ">= 1"),
+    (["predict", "parity", "--time-limit", "-1"], "--time-limit", "> 0"),
+    (["reproduce", "--dry-run", "--workers", "-1"], "--workers", ">= 0"),
+    (["positional", "study", "--tau", "0"], "--tau", ">= 1"),
+]
+
+
+@pytest.mark.parametrize("argv,option,rule", BAD_NUMBERS, ids=[" ".join(a[:2]) + " " + a[-2] for a, _, _ in BAD_NUMBERS])
+def test_an_impossible_number_is_rejected_before_anything_runs(capsys, argv, option, rule):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert f"argument {option}: must be" in err and rule in err and "Traceback" not in err
+
+
+def test_a_bad_number_from_the_shell_prints_one_line_and_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "lengen", "train", "--task", "bin_majority", "--eval-every", "0"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "lengen train: error: argument --eval-every: must be an integer >= 1, got 0"
+
+
+def test_early_stop_examples_reaches_the_training_config(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--task", "bin_majority", "--steps", "4", "--eval-every", "2",
+                       "--early-stop-examples", "7", "--examples", "5", "--bins", "1-5", "--train-range", "1-5",
+                       "--out", str(tmp_path / "run"), "--json")
+    assert code == 0 and json.loads(out)["config"]["early_stop_examples"] == 7

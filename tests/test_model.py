@@ -97,6 +97,13 @@ def test_config_rejects_bad_values():
         ModelConfig(vocab_size=3, pe="rope")
     with pytest.raises(ValueError, match="divisible"):
         ModelConfig(vocab_size=3, d_model=10, n_head=3)
+    for bad, match in [({"n_head": 0}, "n_head must be an integer >= 1"), ({"d_model": 0}, "d_model must be"),
+                       ({"n_layer": -1}, "n_layer must be"), ({"vocab_size": 0}, "vocab_size must be"),
+                       ({"n_positions": 0}, "n_positions must be"), ({"n_head": 1.0}, "n_head must be an integer"),
+                       ({"dropout": 1.0}, "dropout must be in"), ({"d_mlp": -4}, "d_mlp must be")]:
+        with pytest.raises(ValueError, match=match):
+            ModelConfig(**{"vocab_size": 3, **bad})
+    ModelConfig(vocab_size=3, n_layer=0, d_mlp=0)  # no layers and no MLP units are allowed (compiled models)
 
 
 def test_seeded_models_are_identical():

@@ -35,6 +35,34 @@ def test_parse_bins_reads_ranges_and_rejects_impossible_ones():
         parse_bins("abc")
 
 
+@pytest.mark.parametrize("field,value,match", [
+    ("steps", 0, r"steps must be an integer >= 1, got 0 \(lengen train --steps\)"),
+    ("eval_every", 0, r"eval_every must be an integer >= 1"),
+    ("batch_size", 0, r"batch_size must be"),
+    ("eval_examples", 0, r"eval_examples must be .*--examples"),
+    ("early_stop_examples", 0, r"early_stop_examples must be"),
+    ("curve_examples", -1, r"curve_examples must be an integer >= 0"),
+    ("checkpoint_every", 0, r"checkpoint_every must be"),
+    ("seed", -1, r"seed must be"),
+    ("steps", 10.0, r"steps must be an integer"),
+    ("lr", 0.0, r"lr must be a finite number > 0"),
+    ("lr", float("inf"), r"lr must be a finite number"),
+    ("reg", -1e-4, r"reg must be a finite number >= 0"),
+    ("grad_clip", 0.0, r"grad_clip must be"),
+    ("pe", "rope", r"pe must be 'ape' or 'nope'"),
+    ("bins", [], r"bins must name at least one"),
+])
+def test_train_config_rejects_settings_that_cannot_run(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        small(**{field: value})
+
+
+def test_train_config_accepts_numpy_integers_and_round_trips():
+    cfg = small(steps=np.int64(12), seed=np.int64(3))
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+    assert small(grad_clip=float("inf")).grad_clip == float("inf")  # clipping off
+
+
 def test_training_reduces_the_loss_and_writes_result_and_checkpoint(tmp_path):
     losses = []
 

@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from ..cli_types import NATURAL, POSITIVE, int_at_least
 from .ast import Program
 from .errors import CRASPError
 
@@ -143,8 +144,8 @@ def add_crasp_parser(subparsers: Any) -> argparse.ArgumentParser:
     r.add_argument("file", help="a .crasp file, or the name of a library program")
     r.add_argument("--input", required=True, help='the input tokens, separated by spaces, e.g. "<bos> 0 1 1 <sep>"')
     r.add_argument("--vocab-from-task", metavar="T", help="check the program and the input against task T's vocabulary")
-    r.add_argument("--offset", type=int, default=0, help="position offset for periodic predicates (default 0)")
-    r.add_argument("--max-columns", type=int, default=40, help="elide the middle of longer inputs (default 40)")
+    r.add_argument("--offset", type=NATURAL, default=0, help="position offset for periodic predicates (default 0)")
+    r.add_argument("--max-columns", type=int_at_least(2), default=40, help="elide the middle of longer inputs (default 40)")
     r.add_argument("--booleans", default="10", choices=["10", "TF"], help="how to print true/false")
     r.add_argument("--json", action="store_true", help="print {definition: [values at positions 1..n]}")
     r.set_defaults(func=cmd_run)
@@ -157,10 +158,10 @@ def add_crasp_parser(subparsers: Any) -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check a program against a task generator (exit 0 iff it passes)")
     c.add_argument("file", help="a .crasp file, or the name of a library program")
     c.add_argument("--task", required=True, metavar="T")
-    c.add_argument("--max-len", type=int, default=500, help="longest random input (default 500)")
-    c.add_argument("--random", type=int, default=200, help="number of random inputs (default 200)")
-    c.add_argument("--exhaustive-len", type=int, default=12, help="longest exhaustively enumerated input (default 12)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--max-len", type=POSITIVE, default=500, help="longest random input (default 500)")
+    c.add_argument("--random", type=NATURAL, default=200, help="number of random inputs (default 200)")
+    c.add_argument("--exhaustive-len", type=NATURAL, default=12, help="longest exhaustively enumerated input (default 12)")
+    c.add_argument("--seed", type=NATURAL, default=0)
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_check)
     from .compiler import add_compile_parser

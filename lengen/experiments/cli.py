@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from ..cli_types import NATURAL, POSITIVE_NUMBER
 from .protocol import PROFILES, build_plan, get_profile, parse_pes, parse_seeds, parse_shard, parse_tasks
 
 EPILOG = """profiles:
@@ -98,11 +99,11 @@ def _configure(rp: argparse.ArgumentParser) -> None:
                                     "default: the profile's (smoke/quick 1, paper 5)")
     rp.add_argument("--device", default="auto", help="auto, cpu or cuda[:k]")
     rp.add_argument("--out", help="output directory (default results/<profile>/)")
-    rp.add_argument("--workers", type=int, default=0,
+    rp.add_argument("--workers", type=NATURAL, default=0,
                     help="independent runs in parallel processes (default: 2 on CPU, 4 on CUDA)")
-    rp.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
+    rp.add_argument("--threads", type=NATURAL, default=1, help="torch threads per run (default 1)")
     rp.add_argument("--shard", help="K/N: run the K-th of N deterministic slices of the groups")
-    rp.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
+    rp.add_argument("--time-limit", type=POSITIVE_NUMBER, default=None, metavar="MINUTES",
                     help="start no new run after this many minutes (rerun later to continue)")
     rp.add_argument("--dry-run", action="store_true", help="list the runs and the estimated cost, train nothing")
     rp.add_argument("--no-library", action="store_true",

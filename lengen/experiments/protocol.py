@@ -42,6 +42,14 @@ authors' multi-seed script re-seeded through the Hugging Face Trainer, which pro
 training stream identical across "seeds".  lengen does not do that, and a
 test checks it.)
 
+Early stopping (a held-out check, not the test set)
+---------------------------------------------------
+The authors' script stops a run when its *reported* [0,50] test set is at 100%, so a run that stops
+early reports exactly 100% there by construction.  lengen checks a separate held-out set of
+training-length examples (``early_stop_examples``, seeded apart from the test sets), so the
+reported [0,50] accuracy is measured on examples the stopping rule never saw.  A kept seed thus
+passes two independent tests, a stricter filter than the authors'.
+
 Lengths (one protocol for every task)
 -------------------------------------
 Training lengths are uniform over [0, 50], clamped to the lengths the task has; test bins are

@@ -35,6 +35,8 @@ import json
 import sys
 from typing import Any
 
+from ..cli_types import NATURAL, POSITIVE, POSITIVE_NUMBER
+
 PROG = "lengen predict"
 
 
@@ -223,20 +225,20 @@ def add_predict_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help='a Python file defining ALPHABET = "ab" and def label(s: str) -> bool (membership of s)')
     p.add_argument("--fragment", default="periodic,local",
                    help="periodic,local (default), periodic, local, or none (C-RASP[])")
-    p.add_argument("--max-size", type=int, default=8, help="largest program size, in core operations (default 8)")
-    p.add_argument("--n", type=int, default=0, help="inputs up to this length are seen (default: the largest n with at most 4096 probe positions)")
-    p.add_argument("--max-n", type=int, default=0, help="grow n up to this while the program fails longer inputs (default n + 4)")
+    p.add_argument("--max-size", type=POSITIVE, default=8, help="largest program size, in core operations (default 8)")
+    p.add_argument("--n", type=NATURAL, default=0, help="inputs up to this length are seen (default: the largest n with at most 4096 probe positions)")
+    p.add_argument("--max-n", type=NATURAL, default=0, help="grow n up to this while the program fails longer inputs (default n + 4)")
     p.add_argument("--domain", choices=["all", "language"], default="all",
                    help="inputs: every word (default) or prefixes of strings of the language (lengen languages only)")
-    p.add_argument("--max-period", type=int, default=4, help="periodic predicates i %% m == r for m = 2..M (default 4)")
+    p.add_argument("--max-period", type=POSITIVE, default=4, help="periodic predicates i %% m == r for m = 2..M (default 4)")
     p.add_argument("--moduli", help="explicit moduli instead of 2..M, e.g. 2,4")
-    p.add_argument("--max-distance", type=int, default=2, help="local counts up to distance K (default 2)")
+    p.add_argument("--max-distance", type=NATURAL, default=2, help="local counts up to distance K (default 2)")
     p.add_argument("--constants", help="integer constants (default 0,1,2)")
-    p.add_argument("--check-len", type=int, default=0, help="check the program on inputs up to this length (default max(4n, 40))")
-    p.add_argument("--check-per-length", type=int, default=32, help="random test strings per length (default 32)")
-    p.add_argument("--time-limit", type=float, default=120.0, help="seconds per search (default 120)")
-    p.add_argument("--comm-limit", type=int, default=1 << 14, help="largest communication matrix computed exactly (entries)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--check-len", type=NATURAL, default=0, help="check the program on inputs up to this length (default max(4n, 40))")
+    p.add_argument("--check-per-length", type=POSITIVE, default=32, help="random test strings per length (default 32)")
+    p.add_argument("--time-limit", type=POSITIVE_NUMBER, default=120.0, help="seconds per search (default 120)")
+    p.add_argument("--comm-limit", type=POSITIVE, default=1 << 14, help="largest communication matrix computed exactly (entries)")
+    p.add_argument("--seed", type=NATURAL, default=0)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_predict)
     return p

@@ -47,6 +47,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..cli_types import NATURAL, NONNEGATIVE_NUMBER, POSITIVE
 from ..files import atomic_write_bytes, read_json, write_json
 
 PROG = "lengen positional"
@@ -352,21 +353,21 @@ def add_positional_parser(subparsers: Any) -> argparse.ArgumentParser:
     s.add_argument("--tasks", help=f"comma-separated subset of {','.join(STUDY_TASKS)} (default: all)")
     s.add_argument("--regs", default=",".join(f"{r:g}" for r in DEFAULT_REGS),
                    help="regularizer coefficients (default 0,0.0001)")
-    s.add_argument("--steps", type=int, default=0, help="maximum steps for every task (default: each task's budget)")
-    s.add_argument("--tau", type=int, default=3, help="window of the locality measure (default 3)")
-    s.add_argument("--examples", type=int, default=1000, help="test examples per bin (default 1000)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--steps", type=NATURAL, default=0, help="maximum steps for every task (default: each task's budget)")
+    s.add_argument("--tau", type=POSITIVE, default=3, help="window of the locality measure (default 3)")
+    s.add_argument("--examples", type=POSITIVE, default=1000, help="test examples per bin (default 1000)")
+    s.add_argument("--seed", type=NATURAL, default=0)
     s.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    s.add_argument("--threads", type=int, default=1, help="CPU threads (default 1; 0: torch's default)")
+    s.add_argument("--threads", type=NATURAL, default=1, help="CPU threads (default 1; 0: torch's default)")
     s.set_defaults(func=cmd_study)
     f = sub.add_parser("fit", help="fit positional products to φ(i, j) and test on longer windows (appendix G.2)")
     f.add_argument("--out", default="results/positional/product_fit.json")
     f.add_argument("--phis", default="prev,mod3,half,first,window5", help="φ's (default prev,mod3,half,first,window5)")
     f.add_argument("--full", action="store_true", help="the authors' settings (15,000 steps) instead of 1,500")
-    f.add_argument("--steps", type=int, default=0, help="override the number of steps")
-    f.add_argument("--product-penalty", type=float, default=0.0,
+    f.add_argument("--steps", type=NATURAL, default=0, help="override the number of steps")
+    f.add_argument("--product-penalty", type=NONNEGATIVE_NUMBER, default=0.0,
                    help="add this multiple of the regularizer's positional term (default 0, as the authors)")
-    f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+    f.add_argument("--seed", type=NATURAL, default=0)
+    f.add_argument("--threads", type=NATURAL, default=1, help="CPU threads (default 1)")
     f.set_defaults(func=cmd_fit)
     return p

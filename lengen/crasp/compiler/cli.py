@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from ...cli_types import NATURAL, POSITIVE
 from ..ast import Program
 from ..errors import CRASPError
 from .circuit import CompileError
@@ -90,10 +91,10 @@ def add_compile_parser(crasp_subparsers: Any) -> argparse.ArgumentParser:
     )
     c.add_argument("file", help="a .crasp file, or the name of a library program")
     c.add_argument("--check", action="store_true", help="compare with the interpreter (exit 1 on a mismatch)")
-    c.add_argument("--max-len", type=int, default=1000, help="longest checked input; with --ape the model's positions")
+    c.add_argument("--max-len", type=POSITIVE, default=1000, help="longest checked input; with --ape the model's positions")
     c.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    c.add_argument("--random", type=int, default=2, metavar="K", help="random inputs per checked length (default 2)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--random", type=POSITIVE, default=2, metavar="K", help="random inputs per checked length (default 2)")
+    c.add_argument("--seed", type=NATURAL, default=0)
     c.add_argument("--ape", action="store_true", help="export to an APE GPT with --max-len positions and use that")
     c.add_argument("--vocab-from-task", metavar="T", help="compile for task T's vocabulary (and its output tokens)")
     c.add_argument("--json", action="store_true", help="print the summary (and check) as JSON")
