@@ -163,9 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--train-range", default="0-50")
     tr.add_argument("--bins", default="0-50,51-100,101-150")
     tr.add_argument("--examples", type=POSITIVE, default=2000, help="test examples per bin")
-    tr.add_argument("--eval-every", type=POSITIVE, default=500, help="steps between early-stopping checks")
+    tr.add_argument("--eval-every", type=POSITIVE, default=500, help="steps between early-stopping checks (default 500; the paper: 3000)")
     tr.add_argument("--early-stop-examples", type=POSITIVE, default=500,
-                    help="held-out training-length examples of each early-stopping check")
+                    help="held-out training-length examples of each early-stopping check (default 500; the paper checks 2000)")
     tr.add_argument("--curve", type=NATURAL, default=0, help="examples per single length for an accuracy curve")
     tr.add_argument("--no-offsets", action="store_true", help="train without random position offsets")
     tr.add_argument("--out", help="run directory (default runs/<task>-<pe>-L..H..D..-s<seed>)")
