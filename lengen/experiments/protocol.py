@@ -741,8 +741,12 @@ def _macs_per_token(arch: Arch, T: int, vocab: int) -> float:
 
 
 def run_cost(spec: RunSpec) -> float:
-    """Estimated seconds for a run on one CPU core, as an upper bound: every step up to the cap
-    (early stopping usually ends sooner), every early-stopping check, and the final evaluation."""
+    """Estimated seconds for a run on one CPU core: every step up to the cap (early stopping usually
+    ends sooner), every early-stopping check, and the final evaluation.  Per run the step-time model
+    can be off by up to about 1.5x either way (at lengen 0.2.0 it is low for the copying tasks and
+    high for the majority tasks, whose last block runs at two positions only); summed over a
+    profile it errs high, because most runs stop before their cap (results/quick: 83 minutes of
+    run time against 130 estimated)."""
     return _run_cost(spec.task, spec.pe, spec.arch, spec.settings)
 
 
