@@ -11,7 +11,11 @@ This script
 2. **measures** the wall time of training K seeds for S steps one after another (K calls of
    ``lengen.train.train``, minimal evaluation) against one stacked run, interleaving the repeats
    (A B A B ...) and reporting medians: training steps per second summed over the seeds, runs
-   completed per hour for runs of ``--run-steps`` steps, and the ratio batched / sequential.
+   completed per hour for runs of ``--run-steps`` steps, and the ratio batched / sequential;
+3. with ``--protocol``, also times whole runs under the protocol -- early-stopping checks, final
+   evaluation of every bin, result files -- as ``lengen reproduce`` runs them: K separate
+   ``train`` calls against :func:`lengen.experiments.stacked_runs.train_stacked`
+   (``lengen reproduce --stack-seeds``).
 
 Usage::
 
@@ -19,6 +23,7 @@ Usage::
     python benchmarks/batched_seeds.py --quick            # one shape, fewer steps
     python benchmarks/batched_seeds.py --device cuda      # on a GPU: more seeds, data worker processes
     python benchmarks/batched_seeds.py --check-only
+    python benchmarks/batched_seeds.py --protocol         # add whole runs (checks, evaluation, files)
 
 Results go to ``benchmarks/results/batched_seeds.json`` (``--out``).  On CUDA both paths train in
 bf16 autocast like ``lengen train``, so the weight check there uses a looser tolerance.
@@ -132,6 +137,47 @@ def measure(shape: str, device: torch.device, K: int, steps: int, repeats: int, 
             "ratio": ms / mb, "data_workers": data_workers}
 
 
+def protocol_config(task: str, layers: int, heads: int, d: int, steps: int, device: str) -> TrainConfig:
+    """Whole runs of ``steps`` steps: four early-stopping checks of 500 examples, 500 test examples
+    per bin ([0,50], [51,100], [101,150]), a checkpoint at the end."""
+    return TrainConfig(task=task, n_layer=layers, n_head=heads, d_model=d, lr=1e-3, steps=steps, device=device,
+                       eval_every=max(1, steps // 4), early_stop_examples=500, eval_examples=500,
+                       checkpoint_every=steps)
+
+
+def measure_protocol(shape: str, device: torch.device, K: int, steps: int, repeats: int) -> dict:
+    """K whole runs one after another (``train``) against one ``train_stacked`` call."""
+    import tempfile
+
+    from lengen.experiments.stacked_runs import train_stacked
+
+    task, L, H, d = SHAPES[shape]
+    cfgs = [TrainConfig.from_dict({**protocol_config(task, L, H, d, steps, str(device)).to_dict(), "seed": s})
+            for s in range(K)]
+    t_seq, t_bat, stops = [], [], []
+    for r in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            sync(device)
+            t = time.perf_counter()
+            seq = [train(c, out_dir=Path(tmp) / f"seq{r}-{c.seed}", progress=False).result for c in cfgs]
+            sync(device)
+            t_seq.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            bat = train_stacked(cfgs, [Path(tmp) / f"bat{r}-{c.seed}" for c in cfgs], device=str(device))
+            sync(device)
+            t_bat.append(time.perf_counter() - t)
+        stops.append({"separate": [x["steps"] for x in seq], "stacked": [x["steps"] for x in bat],
+                      "same_accuracy": [a["accuracy"] == b["accuracy"] for a, b in zip(seq, bat)]})
+    ms, mb = statistics.median(t_seq), statistics.median(t_bat)
+    print(f"{shape:>6} whole runs ({task} {L}/{H}/{d}), K={K} x {steps} steps with checks and evaluation: "
+          f"separate {ms:.1f} s, stacked {mb:.1f} s -> runs per hour {3600 * K / ms:.0f} vs {3600 * K / mb:.0f}: "
+          f"x{ms / mb:.2f}")
+    return {"shape": shape, "task": task, "arch": [L, H, d], "seeds": K, "steps": steps, "repeats": repeats,
+            "config": protocol_config(task, L, H, d, steps, str(device)).to_dict(),
+            "separate_seconds": t_seq, "stacked_seconds": t_bat, "steps_run": stops,
+            "separate_runs_per_hour": 3600 * K / ms, "stacked_runs_per_hour": 3600 * K / mb, "ratio": ms / mb}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
@@ -148,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="processes drawing the batches (default 0 on CPU, min(8, cpus - 1) on CUDA)")
     p.add_argument("--quick", action="store_true", help="small shape only, fewer steps")
     p.add_argument("--check-only", action="store_true")
+    p.add_argument("--protocol", action="store_true",
+                   help="also time whole runs (early-stopping checks, evaluation, files): train vs train_stacked")
+    p.add_argument("--protocol-steps", type=int, default=None, help="steps of a whole run (default 200 CPU, 1000 CUDA)")
     p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
 
@@ -170,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         for s in shapes:
             for K in Ks:
                 timings.append(measure(s, device, K, steps, args.repeats, args.run_steps, dw))
+    protocol = []
+    if args.protocol and not args.check_only:
+        psteps = args.protocol_steps or (1000 if cuda else 200)
+        for sh in shapes:
+            for K in Ks:
+                protocol.append(measure_protocol(sh, device, K, psteps, args.repeats))
     out = {
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
         "device": describe(device),
@@ -179,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": args.threads,
         "checks": checks,
         "timings": timings,
+        "protocol_timings": protocol,
         "note": "ratio = sequential seconds / batched seconds for the same K seeds x steps (median of repeats); "
                 "sequential = K calls of lengen.train.train with token evaluation",
     }

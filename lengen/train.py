@@ -184,10 +184,6 @@ def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX)
 
 
-def _rng_states(data_rng: np.random.Generator) -> dict:
-    return {"numpy": data_rng.bit_generator.state, "torch": torch.get_rng_state()}
-
-
 def train(
     cfg: TrainConfig,
     out_dir: str | Path | None = None,
@@ -213,12 +209,7 @@ def train(
 
     ckpt_path = out / "checkpoint.pt" if out else None
     if ckpt_path is not None and ckpt_path.exists():
-        ck = load_torch(ckpt_path, map_location=device)
-        if _resumable(ck["config"]) != _resumable(cfg.to_dict()):
-            raise ValueError(
-                f"{ckpt_path} was written with a different configuration; use another --out directory "
-                "or delete the checkpoint to start over"
-            )
+        ck = read_checkpoint(ckpt_path, cfg, device)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         for group in opt.param_groups:  # checkpoints of earlier versions hold foreach=None
@@ -231,24 +222,11 @@ def train(
     def checkpoint() -> None:
         if ckpt_path is None:
             return
-        save_torch(
-            ckpt_path,
-            {
-                "config": cfg.to_dict(),
-                "model_config": model.cfg.to_dict(),
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "step": step,
-                "history": history,
-                "elapsed": elapsed,
-                "stopped_early": stopped_early,
-                "rng": _rng_states(data_rng),
-                "lengen_version": __version__,
-            },
-        )
+        save_torch(ckpt_path, checkpoint_state(cfg, model.cfg, model.state_dict(), opt.state_dict(), step, history,
+                                               elapsed, stopped_early, data_rng.bit_generator.state))
 
-    id_bin = (max(lo, task.min_length), hi)
-    early_set = test_set(task, *id_bin, cfg.early_stop_examples, seed=cfg.seed + 10_000)
+    id_bin = early_stop_bin(task, cfg)
+    early_set = early_stop_set(task, cfg)
 
     bar = None
     if progress:
@@ -295,6 +273,66 @@ def train(
     if bar is not None:
         bar.close()
 
+    result = run_result(model, task, cfg, step, stopped_early, history, start, device)
+    if out is not None:
+        write_json(out / "result.json", result)
+    for cb in callbacks:
+        cb.on_end(result)
+    return TrainResult(model, result)
+
+
+def early_stop_bin(task: Task, cfg: TrainConfig) -> Bin:
+    """The length range of the early-stopping check: the training range (from the task's minimum)."""
+    lo, hi = cfg.train_range
+    return (max(lo, task.min_length), hi)
+
+
+def early_stop_set(task: Task, cfg: TrainConfig) -> list:
+    """The held-out examples of the early-stopping check (apart from every test set: seed + 10,000)."""
+    return test_set(task, *early_stop_bin(task, cfg), cfg.early_stop_examples, seed=cfg.seed + 10_000)
+
+
+def checkpoint_state(
+    cfg: TrainConfig,
+    model_cfg: ModelConfig,
+    model_state: dict,
+    optimizer_state: dict,
+    step: int,
+    history: list,
+    elapsed: float,
+    stopped_early: bool,
+    numpy_state: dict,
+) -> dict:
+    """The contents of ``checkpoint.pt``: everything :func:`train` needs to go on from ``step``."""
+    return {
+        "config": cfg.to_dict(),
+        "model_config": model_cfg.to_dict(),
+        "model": model_state,
+        "optimizer": optimizer_state,
+        "step": step,
+        "history": history,
+        "elapsed": elapsed,
+        "stopped_early": stopped_early,
+        "rng": {"numpy": numpy_state, "torch": torch.get_rng_state()},
+        "lengen_version": __version__,
+    }
+
+
+def run_result(
+    model: GPT,
+    task: Task,
+    cfg: TrainConfig,
+    step: int,
+    stopped_early: bool,
+    history: list,
+    start: float,
+    device: torch.device,
+) -> dict:
+    """Evaluate a trained model on every bin (and the curve) and assemble ``result.json``.
+
+    ``start``: the ``time.perf_counter()`` value at which training began (earlier sessions of a
+    resumed run included), so that ``train_seconds`` is the training time and ``wall_seconds``
+    adds this evaluation."""
     train_time = time.perf_counter() - start
     model.eval()
     accuracy = evaluate_bins(model, task, cfg.bins, cfg.eval_examples, seed=cfg.seed)
@@ -302,7 +340,7 @@ def train(
     if cfg.curve_examples > 0:
         top = max(b[1] for b in cfg.bins)
         curve = accuracy_by_length(model, task, range(0, top + 1), cfg.curve_examples, seed=cfg.seed)
-    result = {
+    return {
         "task": cfg.task,
         "config": cfg.to_dict(),
         "model_config": model.cfg.to_dict(),
@@ -320,11 +358,18 @@ def train(
         "torch_version": torch.__version__,
         "prediction": _prediction(task),
     }
-    if out is not None:
-        write_json(out / "result.json", result)
-    for cb in callbacks:
-        cb.on_end(result)
-    return TrainResult(model, result)
+
+
+def read_checkpoint(path: str | Path, cfg: TrainConfig, device: torch.device) -> dict:
+    """Load the ``checkpoint.pt`` of a run to resume it under ``cfg``; refuse one written under another
+    configuration (the device may differ)."""
+    ck = load_torch(path, map_location=device)
+    if _resumable(ck["config"]) != _resumable(cfg.to_dict()):
+        raise ValueError(
+            f"{path} was written with a different configuration; use another --out directory "
+            "or delete the checkpoint to start over"
+        )
+    return ck
 
 
 def _resumable(config: dict) -> dict:

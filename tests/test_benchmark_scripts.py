@@ -1,7 +1,8 @@
-"""The speed benchmark's own plumbing: it must run, and its equivalence check must hold.
+"""The speed benchmarks' own plumbing: they must run, and their equivalence checks must hold.
 
-The benchmark compares against Hugging Face ``transformers`` (the optional ``bench`` extra), so
-these tests are skipped where that is not installed, as in the default test environment."""
+``train_speed.py`` compares against Hugging Face ``transformers`` (the optional ``bench`` extra),
+so its tests are skipped where that is not installed, as in the default test environment.
+``batched_seeds.py`` needs only lengen."""
 
 from __future__ import annotations
 
@@ -58,3 +59,18 @@ def test_train_speed_rejects_an_unknown_configuration():
     with pytest.raises(SystemExit) as e:
         ts.main(["--check", "--configs", "no_such_config"])
     assert "unknown config" in str(e.value.code)
+
+
+def test_batched_seeds_checks_the_stack_and_times_whole_runs(tmp_path):
+    spec = importlib.util.spec_from_file_location("batched_seeds", ROOT / "benchmarks" / "batched_seeds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "b.json"
+    assert module.main(["--quick", "--steps", "4", "--repeats", "1", "--check-steps", "4", "--seeds", "2",
+                        "--protocol", "--protocol-steps", "8", "--out", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["checks"][0]["ok"] and d["checks"][0]["max_diff_same_seed"] < 1e-4
+    (t,) = d["timings"]
+    (w,) = d["protocol_timings"]
+    assert t["ratio"] > 0 and w["ratio"] > 0 and w["steps_run"][0] == {"separate": [8, 8], "stacked": [8, 8],
+                                                                       "same_accuracy": [True, True]}

@@ -411,3 +411,38 @@ def test_a_sweep_profile_runs_end_to_end(tmp_path):
     assert len(st["bin_majority"].kept) == 2
     rows = list(csv.DictReader(io.StringIO((tmp_path / "table.csv").read_text())))
     assert "fallback" in rows[0]["selection"] and "sweep of 2" in rows[1]["selection"]
+
+
+def test_stacked_seeds_give_the_table_of_separate_runs(tmp_path):
+    """--stack-seeds: each group's seeds train as one stack (in this process and in worker
+    processes), the table equals the one of separate runs, and run_info counts a stack's time once."""
+    groups = tuple(GroupPlan(t, "ape", (ARCH,), (0, 1, 2), 3, TINY) for t in ("bin_majority", "tomita1"))
+    plan = Plan("tiny-seeds", groups)
+    reproduce(plan, tmp_path / "separate", device="cpu", argv=["test"], log=quiet)
+    lines = []
+    for workers in (1, 2):
+        d = tmp_path / f"stacked-{workers}"
+        reproduce(plan, d, workers=workers, device="cpu", argv=["test"], log=lines.append, stack_seeds=True)
+        assert (d / "table.csv").read_text() == (tmp_path / "separate" / "table.csv").read_text()
+        res = load_results(d)
+        assert len(res) == 6 and all(r["stack"]["seeds"] == [0, 1, 2] for r in res.values())
+        info = json.loads((d / "run_info.json").read_text())
+        walls = [r["wall_seconds"] for r in res.values()]
+        assert info["stacked_runs"] == 6 and info["compute_seconds"] < sum(walls)
+    assert sum("start 3 seeds together (0, 1, 2) of bin_majority/ape" in line for line in lines) == 2
+
+
+def test_the_stack_seeds_option_reaches_reproduce_and_the_plan(tmp_path, monkeypatch):
+    import lengen.experiments.reproduce as R
+
+    seen = {}
+
+    def fake(plan, out, **kw):
+        seen.update(kw)
+        return {"execution": R.Execution()}
+
+    monkeypatch.setattr(R, "reproduce", fake)
+    assert reproduce_main(["--profile", "smoke", "--device", "cpu", "--out", str(tmp_path), "--stack-seeds"]) == 0
+    assert seen["stack_seeds"] is True and seen["options"]["stack_seeds"] is True
+    assert reproduce_main(["--profile", "smoke", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    assert seen["stack_seeds"] is False

@@ -8,7 +8,10 @@
 * :mod:`lengen.experiments.figures` -- the reproduced Figure 1 and the random baselines.
 * :mod:`lengen.experiments.verdicts` -- the theory's predictions (from lengen's C-RASP library) and
   whether the measured outcomes agree.
-* :mod:`lengen.experiments.batched` -- training several seeds of one shape at once (for GPUs).
+* :mod:`lengen.experiments.batched` -- the stacked model: several seeds of one shape as one model
+  whose weights carry a seed dimension (for GPUs).
+* :mod:`lengen.experiments.stacked_runs` -- whole runs trained that way, with each run's early
+  stopping, checkpoints and result file (``lengen reproduce --stack-seeds``).
 * :mod:`lengen.experiments.cli` -- the ``reproduce`` subcommand.
 
 >>> from lengen.experiments.protocol import build_plan

@@ -29,6 +29,7 @@ w, w + W, ...; each seed's stream stays in order, so the batches are the same).
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Sequence
 
 import numpy as np
@@ -67,17 +68,88 @@ class StackedSeeds:
             n: torch.stack([dict(m.named_parameters())[n].detach() for m in models]).requires_grad_(True) for n in names
         }
         self._template = models[0]
-        decay = [p for n, p in self.params.items() if p.dim() >= 3]  # per model: matrices
-        no_decay = [p for n, p in self.params.items() if p.dim() < 3]
-        self.opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=cfg.lr,
-            foreach=True,  # as lengen.train.make_optimizer
-        )
+        self.opt = self._make_optimizer()
         self.rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
+        self._stream_states: list[dict | None] = [None] * self.K  # after the last batch a data process drew
         self.step_count = 0
         self.data_workers = min(max(0, data_workers), self.K)
         self._producers: list[Any] = []
+
+    def _make_optimizer(self) -> torch.optim.AdamW:
+        """One AdamW over the stacked tensors, grouped as :func:`lengen.train.make_optimizer` groups one
+        model's (the parameters in the same order), so that model k's slice of its state is exactly
+        the state of model k's own optimizer."""
+        decay = [p for n, p in self.params.items() if p.dim() >= 3]  # per model: matrices
+        no_decay = [p for n, p in self.params.items() if p.dim() < 3]
+        return torch.optim.AdamW(
+            [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=self.cfg.lr,
+            foreach=True,  # as lengen.train.make_optimizer
+        )
+
+    # -- moving single runs in and out ---------------------------------------------------------
+    def optimizer_state(self, k: int) -> dict:
+        """Model k's AdamW state, as ``make_optimizer(model).state_dict()`` of a separate run holds it."""
+        sd = self.opt.state_dict()
+        state = {
+            i: {name: (v[k].clone() if torch.is_tensor(v) and v.dim() > 0 else (v.clone() if torch.is_tensor(v) else v))
+                for name, v in entry.items()}
+            for i, entry in sd["state"].items()
+        }
+        return {"state": state, "param_groups": copy.deepcopy(sd["param_groups"])}
+
+    def stream_state(self, k: int) -> dict:
+        """The state of model k's training stream after the batches drawn so far (``bit_generator.state``)."""
+        if self.data_workers and self._stream_states[k] is not None:
+            return copy.deepcopy(self._stream_states[k])  # type: ignore[arg-type]
+        return copy.deepcopy(self.rngs[k].bit_generator.state)
+
+    def load_runs(self, models: Sequence[dict], optimizers: Sequence[dict], step: int,
+                  streams: Sequence[dict]) -> None:
+        """Go on from K separate runs' checkpoints, all taken at ``step``: their weights
+        (:class:`~lengen.model.GPT` state dicts), AdamW states and stream states, in seed order."""
+        if not (len(models) == len(optimizers) == len(streams) == self.K):
+            raise ValueError(f"load_runs needs {self.K} runs' states, got {len(models)}")
+        with torch.no_grad():
+            for n, p in self.params.items():
+                p.copy_(torch.stack([m[n].to(p.device, p.dtype) for m in models]))
+        first = optimizers[0]
+        stacked = {
+            "state": {
+                i: {name: (torch.stack([o["state"][i][name] for o in optimizers])
+                           if torch.is_tensor(v) and v.dim() > 0 else v)
+                    for name, v in entry.items()}
+                for i, entry in first["state"].items()
+            },
+            "param_groups": copy.deepcopy(first["param_groups"]),
+        }
+        self.opt.load_state_dict(stacked)
+        for group in self.opt.param_groups:
+            group["foreach"] = True
+        for rng, st in zip(self.rngs, streams):
+            rng.bit_generator.state = st
+        self.step_count = step
+        self.close()  # data processes (if any) restart from the new step
+
+    def keep(self, indices: Sequence[int]) -> None:
+        """Go on with models ``indices`` only (the others have finished): parameters, optimizer state
+        and training streams are cut down to them."""
+        idx = list(indices)
+        if not idx:
+            raise ValueError("keep needs at least one model")
+        streams = [self.stream_state(i) for i in idx]
+        opt_states = [self.optimizer_state(i) for i in idx]
+        sel = torch.tensor(idx, device=self.device)
+        self.params = {n: p.detach()[sel].clone().requires_grad_(True) for n, p in self.params.items()}
+        self.seeds = [self.seeds[i] for i in idx]
+        self.K = len(idx)
+        self.close()
+        self.data_workers = min(self.data_workers, self.K)
+        self.rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
+        self._stream_states = [None] * self.K
+        self.opt = self._make_optimizer()
+        models = [self.state_dict(k) for k in range(self.K)]
+        self.load_runs(models, opt_states, self.step_count, streams)
 
     # -- data ----------------------------------------------------------------------------------
     def _start_producers(self) -> None:
@@ -133,8 +205,9 @@ class StackedSeeds:
             self._start_producers()
         out: list[Batch | None] = [None] * self.K
         for idx, q, _, _ in self._producers:
-            for i, arrays in zip(idx, q.get()):
+            for i, (arrays, state) in zip(idx, q.get()):
                 out[i] = Batch(*(torch.from_numpy(a) for a in arrays))
+                self._stream_states[i] = state
         return out  # type: ignore[return-value]
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -312,7 +385,8 @@ def _produce(task_name: str, seeds: list[int], batch_size: int, lo: int, hi: int
     import queue as _queue
 
     while not stop.is_set():
-        item = [tuple(t.numpy() for t in (b.inputs, b.targets, b.positions, b.lengths)) for b in draw()]
+        item = [(tuple(t.numpy() for t in (b.inputs, b.targets, b.positions, b.lengths)), r.bit_generator.state)
+                for b, r in zip(draw(), rngs)]
         while not stop.is_set():
             try:
                 q.put(item, timeout=0.2)

@@ -2,7 +2,7 @@
 
     lengen reproduce [--profile smoke|quick|paper] [--tasks a,b] [--pe ape,nope,reg] [--seeds N|0,3,7]
                      [--device auto|cpu|cuda] [--out DIR] [--workers N] [--threads T] [--shard K/N]
-                     [--time-limit MINUTES] [--dry-run] [--no-library]
+                     [--time-limit MINUTES] [--stack-seeds] [--dry-run] [--no-library]
     lengen reproduce merge DIR [DIR ...] [--out DIR] [--no-library]
 
 Until ``lengen/cli.py`` wires it in, the same command runs as ``python -m lengen.experiments ...``.
@@ -68,12 +68,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     resolve_device(args.device)  # a missing CUDA fails here, before any run starts
     out = Path(args.out) if args.out else Path("results") / profile.name
     options = {"profile": profile.name, "tasks": tasks, "pes": pes,
-               "seeds": seeds if isinstance(seeds, int) else list(seeds), "device": args.device}
+               "seeds": seeds if isinstance(seeds, int) else list(seeds), "device": args.device,
+               "stack_seeds": args.stack_seeds}
     try:
         summary = reproduce(
             plan, out, shard=shard, workers=workers, threads=args.threads, device=args.device,
             time_limit=args.time_limit * 60 if args.time_limit else None, options=options,
-            argv=_argv(args), use_library=not args.no_library,
+            argv=_argv(args), use_library=not args.no_library, stack_seeds=args.stack_seeds,
         )
     except KeyboardInterrupt:
         print("lengen reproduce: interrupted; rerun the same command to resume (finished runs are kept, "
@@ -105,6 +106,9 @@ def _configure(rp: argparse.ArgumentParser) -> None:
     rp.add_argument("--shard", help="K/N: run the K-th of N deterministic slices of the groups")
     rp.add_argument("--time-limit", type=POSITIVE_NUMBER, default=None, metavar="MINUTES",
                     help="start no new run after this many minutes (rerun later to continue)")
+    rp.add_argument("--stack-seeds", action="store_true",
+                    help="train the seeds of a selected architecture together as one stacked model, one job "
+                         "(for GPUs; the same runs up to float rounding; see benchmarks/batched_seeds.py)")
     rp.add_argument("--dry-run", action="store_true", help="list the runs and the estimated cost, train nothing")
     rp.add_argument("--no-library", action="store_true",
                     help="colour by the tasks' stored prediction flags instead of asking the C-RASP library")

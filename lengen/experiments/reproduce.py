@@ -20,6 +20,9 @@ A rerun skips finished runs (``result.json`` present, with the same configuratio
 interrupted ones (``checkpoint.pt`` present), so a long profile can be run in parts: interrupt it
 (Ctrl-C) or stop it with ``--time-limit`` and run the same command again.  ``--shard K/N`` runs a
 deterministic slice of the groups; ``merge`` joins the shards' directories into one table.
+With ``--stack-seeds`` the seeds of a group's selected architecture that are ready together train
+as one stacked model (:mod:`lengen.experiments.stacked_runs`): the run directories and files are
+the same, and each ``result.json`` names the seeds it was trained with under ``"stack"``.
 """
 
 from __future__ import annotations
@@ -126,6 +129,42 @@ def _train_one(spec: RunSpec, out_dir: str, device: str, threads: int) -> dict:
     return {"run_id": spec.run_id, "result": res, "resumed": resumed, "seconds": time.perf_counter() - t0}
 
 
+def _train_stack(specs: Sequence[RunSpec], out_dir: str, device: str, threads: int, data_workers: int = 0) -> list[dict]:
+    """Train runs of one architecture that differ only in the seed together
+    (:func:`lengen.experiments.stacked_runs.train_stacked`); one summary per run, as :func:`_train_one`."""
+    import torch
+
+    from .stacked_runs import train_stacked
+
+    previous = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)
+    dirs = [run_dir(out_dir, s.run_id) for s in specs]
+    resumed = [(d / "checkpoint.pt").exists() for d in dirs]
+    t0 = time.perf_counter()
+    try:
+        results = train_stacked([s.train_config(device) for s in specs], dirs, device=device, data_workers=data_workers)
+    except Exception as e:
+        return [{"run_id": s.run_id, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
+                 "resumed": r} for s, r in zip(specs, resumed)]
+    finally:
+        if threads > 0:
+            torch.set_num_threads(previous)
+    seconds = time.perf_counter() - t0
+    return [{"run_id": s.run_id, "result": res, "resumed": r, "seconds": seconds}
+            for s, res, r in zip(specs, results, resumed)]
+
+
+def _stack_data_workers(device: str, workers: int) -> int:
+    """Processes drawing a stack's batches: on a GPU with one stack at a time, up to 4 (drawing K
+    batches in Python costs about as much as a small model's step there); otherwise none."""
+    from ..devices import resolve_device
+
+    if workers > 1 or resolve_device(device).type != "cuda":
+        return 0
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
 def _worker_init(threads: int) -> None:
     import torch
 
@@ -136,8 +175,10 @@ def _worker_init(threads: int) -> None:
         pass
 
 
-def _worker_run(spec: RunSpec, out_dir: str, device: str) -> dict:
-    return _train_one(spec, out_dir, device, threads=0)
+def _worker_run(job: list[RunSpec], out_dir: str, device: str) -> list[dict]:
+    if len(job) == 1:
+        return [_train_one(job[0], out_dir, device, threads=0)]
+    return _train_stack(job, out_dir, device, threads=0)
 
 
 @dataclass
@@ -167,6 +208,7 @@ def execute(
     time_limit: float | None = None,
     log: Log = print,
     record: Execution | None = None,
+    stack_seeds: bool = False,
 ) -> Execution:
     """Train every run the plan needs that is not finished yet, ``workers`` at a time.
 
@@ -174,6 +216,8 @@ def execute(
     torch thread each unless ``threads`` says otherwise; a script that calls this with workers > 1
     needs the usual ``if __name__ == "__main__":`` guard).  Runs become ready as the rules allow
     (sweep first, then seeds); sweep runs start simplest first, other runs longest first.
+    ``stack_seeds``: the seeds of a group's selected architecture that are ready together are
+    trained as one stacked model (:mod:`lengen.experiments.stacked_runs`; for GPUs), one job.
     ``time_limit`` (seconds): no run starts after it has passed (running ones finish).  Ctrl-C stops
     at once; checkpoints are kept and a rerun resumes.  ``record``: an :class:`Execution` to fill in (so that an interrupted caller
     still knows what was done)."""
@@ -194,23 +238,28 @@ def execute(
                 if spec.run_id not in ex.skipped:
                     ex.skipped.append(spec.run_id)
 
-    running: dict[str, Any] = {}
+    running: dict[str, Any] = {}  # job key (its first run id) -> future (None in this process)
+    members: dict[str, list[str]] = {}  # job key -> run ids of the job
     pool: ProcessPoolExecutor | None = None
     broken = False
     n_done = 0
 
-    def ready_now() -> list[RunSpec]:
-        busy = set(running) | set(ex.failed)
+    def ready_now() -> list[list[RunSpec]]:
+        """The jobs that can start now, in order; a job is one run, or a stack of seeds."""
+        busy = {rid for ids in members.values() for rid in ids} | set(ex.failed)
         seen, ready = set(), []
         for st in status_all(busy):
-            for i, spec in enumerate(st.ready):
-                if spec.run_id not in seen:
-                    seen.add(spec.run_id)
-                    # sweep runs simplest first (a simple configuration at 100% / 100% ends the sweep
-                    # early); other runs longest first (shortest overall wall time)
-                    ready.append(((1, i, 0.0) if st.stage == "sweep" else (0, 0, -run_cost(spec)), spec))
+            specs = [s for s in st.ready if s.run_id not in seen]
+            seen.update(s.run_id for s in specs)
+            if stack_seeds and st.stage == "seeds" and len(specs) > 1:  # same architecture, other seeds
+                ready.append(((0, 0, -run_cost(specs[0])), specs))
+                continue
+            for i, spec in enumerate(specs):
+                # sweep runs simplest first (a simple configuration at 100% / 100% ends the sweep
+                # early); other runs longest first (shortest overall wall time)
+                ready.append(((1, i, 0.0) if st.stage == "sweep" else (0, 0, -run_cost(spec)), [spec]))
         ready.sort(key=lambda kv: kv[0])
-        return [spec for _, spec in ready]
+        return [job for _, job in ready]
 
     def finish(summary: dict) -> None:
         nonlocal n_done
@@ -230,10 +279,28 @@ def execute(
             f"{res['wall_seconds']:.0f} s{' (resumed)' if summary.get('resumed') else ''}; "
             f"accuracy % {_fmt_acc(res, spec.settings.bins)}")
 
-    def start_msg(spec: RunSpec) -> None:
-        ck = (run_dir(out, spec.run_id) / "checkpoint.pt").exists()
-        log(f"  start {spec.run_id} ({spec.arch.short}, <= {spec.arch.steps} steps)"
-            f"{' resuming from its checkpoint' if ck else ''}")
+    def start(job: list[RunSpec]) -> str:
+        key = job[0].run_id
+        members[key] = [s.run_id for s in job]
+        for spec in job:
+            specs_seen[spec.run_id] = spec
+        ck = [(run_dir(out, s.run_id) / "checkpoint.pt").exists() for s in job]
+        spec = job[0]
+        if len(job) == 1:
+            log(f"  start {spec.run_id} ({spec.arch.short}, <= {spec.arch.steps} steps)"
+                f"{' resuming from its checkpoint' if ck[0] else ''}")
+        else:
+            log(f"  start {len(job)} seeds together ({', '.join(str(s.seed) for s in job)}) of "
+                f"{spec.task}/{spec.pe} ({spec.arch.short}, <= {spec.arch.steps} steps)"
+                f"{f', {sum(ck)} resuming from their checkpoints' if any(ck) else ''}")
+        return key
+
+    stack_workers = _stack_data_workers(device, workers) if stack_seeds else 0
+
+    def run_here(job: list[RunSpec]) -> list[dict]:
+        if len(job) == 1:
+            return [_train_one(job[0], str(out), device, threads)]
+        return _train_stack(job, str(out), device, threads, stack_workers)
 
     try:
         if workers > 1:
@@ -250,34 +317,35 @@ def execute(
             if pool is None:
                 if not ready:
                     break
-                spec = ready[0]
-                specs_seen[spec.run_id] = spec
-                start_msg(spec)
-                running[spec.run_id] = None
-                summary = _train_one(spec, str(out), device, threads)
-                del running[spec.run_id]
-                finish(summary)
+                key = start(ready[0])
+                running[key] = None
+                summaries = run_here(ready[0])
+                del running[key], members[key]
+                for summary in summaries:
+                    finish(summary)
                 continue
             if broken:
                 ready = []
-            for spec in ready[: max(0, workers - len(running))]:
-                specs_seen[spec.run_id] = spec
-                start_msg(spec)
-                running[spec.run_id] = pool.submit(_worker_run, spec, str(out), device)
+            for job in ready[: max(0, workers - len(running))]:
+                key = start(job)
+                running[key] = pool.submit(_worker_run, job, str(out), device)
             if not running:
                 break
             done, _ = wait(list(running.values()), return_when=FIRST_COMPLETED)
             for fut in done:
-                rid = next(k for k, v in running.items() if v is fut)
-                del running[rid]
+                key = next(k for k, v in running.items() if v is fut)
+                del running[key]
+                ids = members.pop(key)
                 try:
-                    summary = fut.result()
+                    summaries = fut.result()
                 except Exception as e:  # a worker process died: the pool is unusable, start nothing more
-                    summary = {"run_id": rid, "error": f"worker process failed: {type(e).__name__}: {e}"}
+                    summaries = [{"run_id": rid, "error": f"worker process failed: {type(e).__name__}: {e}"}
+                                 for rid in ids]
                     if not broken:
                         log("  a worker process died; no new runs start (rerun the command to resume)")
                     broken = True
-                finish(summary)
+                for summary in summaries:
+                    finish(summary)
     except KeyboardInterrupt:
         ex.interrupted = True
         if pool is not None:
@@ -476,11 +544,28 @@ def machine_info(device: str, workers: int, threads: int) -> dict:
 
 
 def _compute_seconds(results: Iterable[Mapping[str, Any]]) -> dict:
+    """Compute time of the runs: each separate run's time, plus each stack's time once (its longest
+    member: the runs of a stack share one clock, see :mod:`lengen.experiments.stacked_runs`)."""
+    from .stacked_runs import stack_key
+
     rs = list(results)
+    wall = train = 0.0
+    stacks: dict[str, tuple[float, float]] = {}
+    for r in rs:
+        w, t = float(r.get("wall_seconds", 0.0)), float(r.get("train_seconds", 0.0))
+        key = stack_key(r)
+        if key is None:
+            wall, train = wall + w, train + t
+        else:
+            w0, t0 = stacks.get(key, (0.0, 0.0))
+            stacks[key] = (max(w0, w), max(t0, t))
+    wall += sum(w for w, _ in stacks.values())
+    train += sum(t for _, t in stacks.values())
     return {
         "runs": len(rs),
-        "compute_seconds": round(sum(float(r.get("wall_seconds", 0.0)) for r in rs), 1),
-        "train_seconds": round(sum(float(r.get("train_seconds", 0.0)) for r in rs), 1),
+        "stacked_runs": sum(1 for r in rs if stack_key(r) is not None),
+        "compute_seconds": round(wall, 1),
+        "train_seconds": round(train, 1),
     }
 
 
@@ -598,7 +683,8 @@ def write_run_info(out_dir: Path, shard: tuple[int, int] | None, ex: Execution, 
         "machine": machine,
         **_compute_seconds(used.values()),
         "compute_note": "compute_seconds sums every run's wall_seconds (training including resumed parts, "
-                        "plus evaluation); wall_seconds sums the invocations",
+                        "plus evaluation), counting runs trained together as one stack once; "
+                        "wall_seconds sums the invocations",
         "wall_seconds": round(sum(i["wall_seconds"] for i in invocations), 1),
         "invocations": invocations,
         "protocol_note": LANGUAGE_PROTOCOL_NOTE,
@@ -619,8 +705,10 @@ def reproduce(
     argv: Sequence[str] | None = None,
     use_library: bool = True,
     log: Log = print,
+    stack_seeds: bool = False,
 ) -> dict:
-    """Run (the shard of) a plan and, unsharded, write the report.  Returns a summary dict."""
+    """Run (the shard of) a plan and, unsharded, write the report.  Returns a summary dict.
+    ``stack_seeds``: see :func:`execute`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     own = shard_plan(plan, *shard) if shard else plan
@@ -633,7 +721,8 @@ def reproduce(
     argv = list(argv if argv is not None else sys.argv)
     ex = Execution(started=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     try:
-        execute(own, out, workers=workers, threads=threads, device=device, time_limit=time_limit, log=log, record=ex)
+        execute(own, out, workers=workers, threads=threads, device=device, time_limit=time_limit, log=log, record=ex,
+                stack_seeds=stack_seeds)
     except BaseException:  # interrupted or failed: record what was done, then re-raise
         ex.interrupted = True
         ex.wall_seconds = time.perf_counter() - t0
