@@ -64,9 +64,12 @@ def seed1_passes_its_check(monkeypatch):
     monkeypatch.setattr(stacked_runs, "correctness", fake)
 
 
-def test_a_stack_gives_the_runs_of_separate_training_and_a_run_that_stops_leaves_it(tmp_path, seed1_passes_its_check):
+@pytest.mark.parametrize("data_workers", [0, 1])
+def test_a_stack_gives_the_runs_of_separate_training_and_a_run_that_stops_leaves_it(
+        tmp_path, seed1_passes_its_check, data_workers):
+    """With data_workers=1 the batches come from a data process, restarted when seed 1 leaves."""
     cfgs = [cfg(s) for s in SEEDS]
-    results = train_stacked(cfgs, [tmp_path / f"stack-{s}" for s in SEEDS], device="cpu")
+    results = train_stacked(cfgs, [tmp_path / f"stack-{s}" for s in SEEDS], device="cpu", data_workers=data_workers)
     for c, res in zip(cfgs, results):
         ref = train(c, out_dir=tmp_path / f"alone-{c.seed}", progress=False).result
         assert_same_run(res, ref, tmp_path / f"stack-{c.seed}", tmp_path / f"alone-{c.seed}")
