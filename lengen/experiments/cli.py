@@ -1,11 +1,11 @@
 """``lengen reproduce``: the paper's experiments end to end.
 
     lengen reproduce [--profile smoke|quick|paper] [--tasks a,b] [--pe ape,nope,reg] [--seeds N|0,3,7]
-                     [--device auto|cpu|cuda] [--out DIR] [--workers N] [--threads T] [--shard K/N]
+                     [--device auto|cpu|cuda[:k]] [--out DIR] [--workers N] [--threads T] [--shard K/N]
                      [--time-limit MINUTES] [--stack-seeds] [--dry-run] [--no-library]
     lengen reproduce merge DIR [DIR ...] [--out DIR] [--no-library]
 
-Until ``lengen/cli.py`` wires it in, the same command runs as ``python -m lengen.experiments ...``.
+The same command also runs as ``python -m lengen.experiments ...``.
 """
 
 from __future__ import annotations
@@ -37,11 +37,15 @@ def _default_workers(device: str) -> int:
     try:
         import torch
 
+        from ..devices import run_devices
+
         cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    except Exception:  # pragma: no cover
-        cuda = False
+        n_gpus = len(run_devices(device)) if cuda else 0
+    except Exception:  # pragma: no cover - a bad device is reported later, by resolve_device
+        cuda, n_gpus = False, 0
     # CPU: one thread per run and two runs in parallel beat two threads per run (cpu-calibration.md).
-    return min(4, cpus) if cuda else max(1, min(2, cpus))
+    # GPU: four runs share one GPU (small models leave it idle), on every GPU the runs may use.
+    return min(4 * max(1, n_gpus), cpus) if cuda else max(1, min(2, cpus))
 
 
 def _argv(args: argparse.Namespace) -> list[str]:
@@ -98,10 +102,11 @@ def _configure(rp: argparse.ArgumentParser) -> None:
                                  "default ape,nope")
     rp.add_argument("--seeds", help="number of seeds to keep (e.g. 5) or an exact list (e.g. 0,3,7); "
                                     "default: the profile's (smoke/quick 1, paper 5)")
-    rp.add_argument("--device", default="auto", help="auto, cpu or cuda[:k]")
+    rp.add_argument("--device", default="auto",
+                    help="auto, cpu, cuda (parallel runs spread over every GPU) or cuda:k (all on GPU k)")
     rp.add_argument("--out", help="output directory (default results/<profile>/)")
     rp.add_argument("--workers", type=NATURAL, default=0,
-                    help="independent runs in parallel processes (default: 2 on CPU, 4 on CUDA)")
+                    help="independent runs in parallel processes (default: 2 on CPU, 4 per GPU on CUDA)")
     rp.add_argument("--threads", type=NATURAL, default=1, help="torch threads per run (default 1)")
     rp.add_argument("--shard", help="K/N: run the K-th of N deterministic slices of the groups")
     rp.add_argument("--time-limit", type=POSITIVE_NUMBER, default=None, metavar="MINUTES",

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .. import __version__
+from ..devices import least_loaded, run_devices
 from ..evaluate import bin_name
 from ..files import read_json, write_json
 from ..tasks import get_task
@@ -216,6 +217,8 @@ def execute(
     torch thread each unless ``threads`` says otherwise; a script that calls this with workers > 1
     needs the usual ``if __name__ == "__main__":`` guard).  Runs become ready as the rules allow
     (sweep first, then seeds); sweep runs start simplest first, other runs longest first.
+    With several GPUs and ``device`` "cuda" or "auto", the worker processes' jobs spread over all
+    of them (each job on the GPU with the fewest running jobs); "cuda:k" keeps every job on GPU k.
     ``stack_seeds``: the seeds of a group's selected architecture that are ready together are
     trained as one stacked model (:mod:`lengen.experiments.stacked_runs`; for GPUs), one job.
     ``time_limit`` (seconds): no run starts after it has passed (running ones finish).  Ctrl-C stops
@@ -296,6 +299,10 @@ def execute(
         return key
 
     stack_workers = _stack_data_workers(device, workers) if stack_seeds else 0
+    # worker processes spread over every GPU ("cuda" / "auto" on a machine with several); a job
+    # goes to the GPU with the fewest running jobs
+    spread = run_devices(device) if workers > 1 else [device]
+    job_device: dict[str, str] = {}
 
     def run_here(job: list[RunSpec]) -> list[dict]:
         if len(job) == 1:
@@ -328,13 +335,17 @@ def execute(
                 ready = []
             for job in ready[: max(0, workers - len(running))]:
                 key = start(job)
-                running[key] = pool.submit(_worker_run, job, str(out), device)
+                job_device[key] = dev = least_loaded(spread, [job_device[k] for k in running])
+                if len(spread) > 1:
+                    log(f"    on {dev}")
+                running[key] = pool.submit(_worker_run, job, str(out), dev)
             if not running:
                 break
             done, _ = wait(list(running.values()), return_when=FIRST_COMPLETED)
             for fut in done:
                 key = next(k for k, v in running.items() if v is fut)
                 del running[key]
+                job_device.pop(key, None)
                 ids = members.pop(key)
                 try:
                     summaries = fut.result()
@@ -521,11 +532,16 @@ def machine_info(device: str, workers: int, threads: int) -> dict:
 
     from ..devices import describe, resolve_device
 
+    gpus: list[str] = []
     try:
         resolved = resolve_device(device)
         dev = describe(resolved)
         if resolved.type == "cpu":
             dev = f"cpu ({platform.processor() or platform.machine()}), {threads} torch thread(s) per run"
+        else:
+            gpus = [f"{d}: {describe(torch.device(d))}" for d in (run_devices(device) if workers > 1 else [str(resolved)])]
+            if len(gpus) > 1:
+                dev = f"{len(gpus)} GPUs ({', '.join(gpus)})"
         resolved_name = str(resolved)
     except Exception as e:  # noqa: BLE001 - a description only
         dev, resolved_name = f"{device} ({e})", device
@@ -540,6 +556,7 @@ def machine_info(device: str, workers: int, threads: int) -> dict:
         "device": device,
         "resolved_device": resolved_name,
         "device_description": dev,
+        "gpus": gpus,
     }
 
 
