@@ -913,7 +913,7 @@ def describe_plan(plan: Plan, shard: tuple[int, int] | None = None, workers: int
                          f"(<= {per_group_seed / 3600:.1f} h on CPU with the largest candidate)"
                          + (f"; each big fallback adds {min(big) / 3600:.0f} h on CPU per group" if big else ""))
             lines.append("  the paper profile is meant for a GPU; lengen has no GPU calibration, so GPU time is "
-                         "not estimated (GPU steps/s are far higher, and benchmarks/batched_seeds.py batches seeds)")
+                         "not estimated (GPU steps/s are far higher; --stack-seeds trains a group's seeds together)")
         else:
             lines.append(f"runs decided later: {dynamic_note[0][1]} (per group)")
     return "\n".join(lines)
