@@ -365,6 +365,7 @@ def test_cli_dry_run_lists_runs_and_cost(capsys):
     assert reproduce_main(["--profile", "paper", "--tasks", "parity", "--pe", "ape,reg", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "108 runs known in advance" in out and "big" in out
+    assert "would take about 7 GPU-hours" in out  # 108 runs x 30,000 steps at 2 x 67 steps/s
     assert reproduce_main(["--profile", "smoke", "--pe", "rope", "--dry-run"]) == 2
     assert "unknown positional variant" in capsys.readouterr().err
 

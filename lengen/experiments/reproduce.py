@@ -49,7 +49,7 @@ from ..evaluate import bin_name
 from ..files import read_json, write_json
 from ..tasks import get_task
 from .protocol import (
-    LANGUAGE_PROTOCOL_NOTE, GroupPlan, GroupStatus, Plan, ProtocolError, RunSpec, accuracy, group_status,
+    GPU_RUNS_MEASURED, GPU_STEPS_PER_S, LANGUAGE_PROTOCOL_NOTE, GroupPlan, GroupStatus, Plan, ProtocolError, RunSpec, accuracy, group_status,
     makespan, run_cost, shard_plan,
 )
 from .verdicts import RULE, predicted_for, predictions, summarize, verdict_entry
@@ -912,8 +912,12 @@ def describe_plan(plan: Plan, shard: tuple[int, int] | None = None, workers: int
             lines.append(f"runs decided later: {len(own.groups)} groups x up to {g0.n_keep - 1} more seeds "
                          f"(<= {per_group_seed / 3600:.1f} h on CPU with the largest candidate)"
                          + (f"; each big fallback adds {min(big) / 3600:.0f} h on CPU per group" if big else ""))
-            lines.append("  the paper profile is meant for a GPU; lengen has no GPU calibration, so GPU time is "
-                         "not estimated (GPU steps/s are far higher; --stack-seeds trains a group's seeds together)")
+            steps = sum(s.arch.steps for s in static)
+            gpu_h = steps / (GPU_STEPS_PER_S * GPU_RUNS_MEASURED) / 3600
+            lines.append(f"  the paper profile is meant for a GPU. From lengen's one GPU measurement ({GPU_RUNS_MEASURED} "
+                         f"runs sharing one H100 at {GPU_STEPS_PER_S:.0f} steps/s each, results/copy_gpu), the runs "
+                         f"known in advance would take about {gpu_h:.0f} GPU-hours if every run went to its cap; more "
+                         "workers per GPU and --stack-seeds should take less, by factors not measured yet")
         else:
             lines.append(f"runs decided later: {dynamic_note[0][1]} (per group)")
     return "\n".join(lines)
