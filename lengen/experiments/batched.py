@@ -20,7 +20,11 @@ It implements exactly :func:`lengen.train.train`'s protocol for each seed:
 So the K models end with the weights that K separate ``train`` runs would give, up to
 floating-point rounding (the batched products sum in another order); ``benchmarks/batched_seeds.py``
 checks this and measures the speed.  Early stopping and evaluation are left to the caller
-(:meth:`StackedSeeds.model` returns model k as an ordinary :class:`~lengen.model.GPT`).
+(:meth:`StackedSeeds.model` returns model k as an ordinary :class:`~lengen.model.GPT`);
+:mod:`lengen.experiments.stacked_runs` runs the whole protocol on top of this class, with
+:meth:`~StackedSeeds.load_runs` (resume from separate runs' checkpoints),
+:meth:`~StackedSeeds.optimizer_state` / :meth:`~StackedSeeds.stream_state` (write them) and
+:meth:`~StackedSeeds.keep` (drop the runs that have stopped).
 
 Drawing the K batches (Python and numpy) costs about as much as a small model's step on a GPU, so
 with ``data_workers=W`` the batches are drawn ahead of time in W processes (worker w owns seeds
@@ -113,6 +117,15 @@ class StackedSeeds:
         with torch.no_grad():
             for n, p in self.params.items():
                 p.copy_(torch.stack([m[n].to(p.device, p.dtype) for m in models]))
+        self._load_optimizers(optimizers)
+        for rng, st in zip(self.rngs, streams):
+            rng.bit_generator.state = st
+        self._stream_states = [None] * self.K
+        self.step_count = step
+        self.close()  # data processes (if any) restart from the new step
+
+    def _load_optimizers(self, optimizers: Sequence[dict]) -> None:
+        """Stack K single-model AdamW states into the stacked optimizer."""
         first = optimizers[0]
         stacked = {
             "state": {
@@ -126,10 +139,6 @@ class StackedSeeds:
         self.opt.load_state_dict(stacked)
         for group in self.opt.param_groups:
             group["foreach"] = True
-        for rng, st in zip(self.rngs, streams):
-            rng.bit_generator.state = st
-        self.step_count = step
-        self.close()  # data processes (if any) restart from the new step
 
     def keep(self, indices: Sequence[int]) -> None:
         """Go on with models ``indices`` only (the others have finished): parameters, optimizer state
@@ -146,10 +155,11 @@ class StackedSeeds:
         self.close()
         self.data_workers = min(self.data_workers, self.K)
         self.rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
+        for rng, st in zip(self.rngs, streams):
+            rng.bit_generator.state = st
         self._stream_states = [None] * self.K
         self.opt = self._make_optimizer()
-        models = [self.state_dict(k) for k in range(self.K)]
-        self.load_runs(models, opt_states, self.step_count, streams)
+        self._load_optimizers(opt_states)
 
     # -- data ----------------------------------------------------------------------------------
     def _start_producers(self) -> None:
