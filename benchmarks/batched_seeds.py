@@ -17,7 +17,7 @@ This script
 3. with ``--protocol``, also times whole runs under the protocol -- early-stopping checks, final
    evaluation of every bin, result files -- as ``lengen reproduce`` runs them: separate
    ``train`` calls against one :func:`lengen.experiments.stacked_runs.train_stacked` call
-   (``lengen reproduce --stack-seeds``), and records whether the seeds both ways ran the same
+   (``lengen reproduce --stack``), and records whether the seeds both ways ran the same
    steps and reached the same accuracies.
 
 Usage::

@@ -414,7 +414,7 @@ def test_a_sweep_profile_runs_end_to_end(tmp_path):
 
 
 def test_stacked_seeds_give_the_table_of_separate_runs(tmp_path):
-    """--stack-seeds: each group's seeds train as one stack (in this process and in worker
+    """--stack: each group's seeds train as one stack (in this process and in worker
     processes), the table equals the one of separate runs, and run_info counts a stack's time once."""
     groups = tuple(GroupPlan(t, "ape", (ARCH,), (0, 1, 2), 3, TINY) for t in ("bin_majority", "tomita1"))
     plan = Plan("tiny-seeds", groups)
@@ -422,17 +422,18 @@ def test_stacked_seeds_give_the_table_of_separate_runs(tmp_path):
     lines = []
     for workers in (1, 2):
         d = tmp_path / f"stacked-{workers}"
-        reproduce(plan, d, workers=workers, device="cpu", argv=["test"], log=lines.append, stack_seeds=True)
+        reproduce(plan, d, workers=workers, device="cpu", argv=["test"], log=lines.append, stack=True)
         assert (d / "table.csv").read_text() == (tmp_path / "separate" / "table.csv").read_text()
         res = load_results(d)
         assert len(res) == 6 and all(r["stack"]["seeds"] == [0, 1, 2] for r in res.values())
         info = json.loads((d / "run_info.json").read_text())
         walls = [r["wall_seconds"] for r in res.values()]
         assert info["stacked_runs"] == 6 and info["compute_seconds"] < sum(walls)
-    assert sum("start 3 seeds together (0, 1, 2) of bin_majority/ape" in line for line in lines) == 2
+    assert sum("start 3 runs together of bin_majority/ape (1/1/16, <= 20 steps): seed 0 lr 1e-03, seed 1 lr 1e-03, "
+               "seed 2 lr 1e-03" in line for line in lines) == 2
 
 
-def test_the_stack_seeds_option_reaches_reproduce_and_the_plan(tmp_path, monkeypatch):
+def test_the_stack_option_reaches_reproduce_and_the_plan(tmp_path, monkeypatch):
     import lengen.experiments.reproduce as R
 
     seen = {}
@@ -442,7 +443,24 @@ def test_the_stack_seeds_option_reaches_reproduce_and_the_plan(tmp_path, monkeyp
         return {"execution": R.Execution()}
 
     monkeypatch.setattr(R, "reproduce", fake)
-    assert reproduce_main(["--profile", "smoke", "--device", "cpu", "--out", str(tmp_path), "--stack-seeds"]) == 0
-    assert seen["stack_seeds"] is True and seen["options"]["stack_seeds"] is True
+    assert reproduce_main(["--profile", "smoke", "--device", "cpu", "--out", str(tmp_path), "--stack"]) == 0
+    assert seen["stack"] is True and seen["options"]["stack"] is True
     assert reproduce_main(["--profile", "smoke", "--device", "cpu", "--out", str(tmp_path)]) == 0
-    assert seen["stack_seeds"] is False
+    assert seen["stack"] is False
+
+
+def test_stacking_trains_the_learning_rates_of_a_sweep_shape_together(tmp_path):
+    """The sweep's configurations that differ only in the learning rate train as one stack (same
+    seed), the selected seeds as another, and the outcome equals separate runs'."""
+    a, b = Arch(1, 1, 16, 1e-3, 20), Arch(1, 1, 16, 1e-4, 20)
+    groups = (GroupPlan("tomita1", "ape", (a, b), (0, 1, 2), 3, TINY, sweep_early_stop=False),)
+    plan = Plan("tiny-sweep-stack", groups)
+    reproduce(plan, tmp_path / "separate", device="cpu", argv=["test"], log=quiet)
+    lines = []
+    reproduce(plan, tmp_path / "stacked", device="cpu", argv=["test"], log=lines.append, stack=True)
+    assert (tmp_path / "stacked" / "table.csv").read_text() == (tmp_path / "separate" / "table.csv").read_text()
+    starts = [line for line in lines if "start" in line]
+    assert starts == ["  start 2 runs together of tomita1/ape (1/1/16, <= 20 steps): seed 0 lr 1e-03, seed 0 lr 1e-04",
+                      "  start 2 runs together of tomita1/ape (1/1/16, <= 20 steps): seed 1 lr 1e-03, seed 2 lr 1e-03"]
+    res = load_results(tmp_path / "stacked")
+    assert res[run_id("tomita1", "ape", b, 0)]["stack"]["lrs"] == [1e-3, 1e-4]

@@ -121,11 +121,12 @@ def test_finished_runs_are_only_evaluated_again(tmp_path):
     assert [r["steps"] for r in again] == [10, 10]
 
 
-def test_only_runs_that_differ_in_the_seed_can_be_stacked():
-    check_stackable([cfg(0), cfg(5)])
-    with pytest.raises(ValueError, match="differ only in the seed; these differ in d_model, lr"):
-        check_stackable([cfg(0), cfg(1, d_model=32, lr=1e-4)])
-    with pytest.raises(ValueError, match="distinct seeds"):
+def test_only_runs_that_differ_in_seed_and_learning_rate_can_be_stacked():
+    check_stackable([cfg(0), cfg(5), cfg(0, lr=1e-4)])
+    with pytest.raises(ValueError, match="differ only in the seed and the learning rate; these differ in batch_size, "
+                                         "d_model"):
+        check_stackable([cfg(0), cfg(1, d_model=32, batch_size=8, lr=1e-4)])
+    with pytest.raises(ValueError, match="must be distinct runs"):
         check_stackable([cfg(3), cfg(3)])
     with pytest.raises(ValueError, match="2 configurations but 1 output"):
         train_stacked([cfg(0), cfg(1)], ["x"], device="cpu")
@@ -144,3 +145,14 @@ def test_the_stream_state_follows_the_data_processes():
         for _ in range(3):
             task.batch(rng, c.batch_size, *c.train_range, offsets=True, n_positions=task.n_positions)
         assert states[k] == rng.bit_generator.state
+
+
+def test_learning_rates_of_one_shape_train_together_as_separate_runs_would(tmp_path):
+    """The sweep's case: one seed, two learning rates (and a third run with another seed)."""
+    cfgs = [cfg(0, lr=1e-3), cfg(0, lr=1e-4), cfg(1, lr=3e-3)]
+    results = train_stacked(cfgs, [tmp_path / f"stack-{i}" for i in range(3)], device="cpu")
+    for i, (c, res) in enumerate(zip(cfgs, results)):
+        ref = train(c, out_dir=tmp_path / f"alone-{i}", progress=False).result
+        assert_same_run(res, ref, tmp_path / f"stack-{i}", tmp_path / f"alone-{i}")
+        assert res["stack"]["lrs"] == [1e-3, 1e-4, 3e-3]
+    assert max_weight_difference(weights(tmp_path / "stack-0"), weights(tmp_path / "stack-1")) > 1e-3

@@ -11,7 +11,7 @@
 * :mod:`lengen.experiments.batched` -- the stacked model: several seeds of one shape as one model
   whose weights carry a seed dimension (for GPUs).
 * :mod:`lengen.experiments.stacked_runs` -- whole runs trained that way, with each run's early
-  stopping, checkpoints and result file (``lengen reproduce --stack-seeds``).
+  stopping, checkpoints and result file (``lengen reproduce --stack``).
 * :mod:`lengen.experiments.cli` -- the ``reproduce`` subcommand.
 
 >>> from lengen.experiments.protocol import build_plan

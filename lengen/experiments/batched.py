@@ -48,7 +48,12 @@ from ..train import TrainConfig, _lr_factor
 
 
 class StackedSeeds:
-    """K models of one shape (``cfg`` without its seed), one per seed, trained in lockstep."""
+    """K models of one shape (``cfg`` without its seed), one per seed, trained in lockstep.
+
+    ``lrs``: a learning rate per model (default ``cfg.lr`` for all), so that the configurations of a
+    sweep that differ only in the learning rate can train together (with the same seed, if need be).
+    AdamW's update is linear in the learning rate, so one AdamW runs at the largest rate and each
+    model's update is then scaled by its own rate over the largest."""
 
     def __init__(
         self,
@@ -56,10 +61,14 @@ class StackedSeeds:
         seeds: Sequence[int],
         device: str | torch.device = "auto",
         data_workers: int = 0,
+        lrs: Sequence[float] | None = None,
     ) -> None:
         self.cfg = cfg
         self.seeds = list(seeds)
         self.K = len(self.seeds)
+        self.lrs = [float(x) for x in lrs] if lrs is not None else [cfg.lr] * self.K
+        if len(self.lrs) != self.K or min(self.lrs) <= 0:
+            raise ValueError(f"StackedSeeds needs one positive learning rate per seed, got {self.lrs} for {self.seeds}")
         self.task = get_task(cfg.task)
         self.device = resolve_device(device)
         self.model_cfg = cfg.model_config(self.task)
@@ -87,7 +96,7 @@ class StackedSeeds:
         no_decay = [p for n, p in self.params.items() if p.dim() < 3]
         return torch.optim.AdamW(
             [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=self.cfg.lr,
+            lr=max(self.lrs),
             foreach=True,  # as lengen.train.make_optimizer
         )
 
@@ -151,6 +160,7 @@ class StackedSeeds:
         sel = torch.tensor(idx, device=self.device)
         self.params = {n: p.detach()[sel].clone().requires_grad_(True) for n, p in self.params.items()}
         self.seeds = [self.seeds[i] for i in idx]
+        self.lrs = [self.lrs[i] for i in idx]
         self.K = len(idx)
         self.close()
         self.data_workers = min(self.data_workers, self.K)
@@ -324,15 +334,28 @@ class StackedSeeds:
     def step(self) -> torch.Tensor:
         """One training step of every model; returns the K losses (detached)."""
         inputs, positions, targets = self.next_batch()
+        top = max(self.lrs)
         for group in self.opt.param_groups:
-            group["lr"] = self.cfg.lr * _lr_factor(self.step_count, self.cfg)
+            group["lr"] = top * _lr_factor(self.step_count, self.cfg)
         loss = self.losses(inputs, positions, targets)
         self.opt.zero_grad(set_to_none=True)
         loss.sum().backward()  # models do not share parameters: each gets its own gradient
         self._clip()
-        self.opt.step()
+        if all(lr == top for lr in self.lrs):
+            self.opt.step()
+        else:
+            before = [p.detach().clone() for p in self.params.values()]
+            self.opt.step()
+            self._scale_updates(before, top)
         self.step_count += 1
         return loss.detach()
+
+    @torch.no_grad()
+    def _scale_updates(self, before: list[torch.Tensor], top: float) -> None:
+        """Scale model k's AdamW update (taken at the largest rate ``top``) by ``lrs[k] / top``."""
+        ratio = torch.tensor([lr / top for lr in self.lrs], device=self.device)
+        for p, old in zip(self.params.values(), before):
+            p.sub_(old).mul_(ratio.view(-1, *([1] * (p.dim() - 1))).to(p.dtype)).add_(old)
 
     @torch.no_grad()
     def _clip(self) -> None:

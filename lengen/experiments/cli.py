@@ -2,7 +2,7 @@
 
     lengen reproduce [--profile smoke|quick|paper] [--tasks a,b] [--pe ape,nope,reg] [--seeds N|0,3,7]
                      [--device auto|cpu|cuda[:k]] [--out DIR] [--workers N] [--threads T] [--shard K/N]
-                     [--time-limit MINUTES] [--stack-seeds] [--dry-run] [--no-library]
+                     [--time-limit MINUTES] [--stack] [--dry-run] [--no-library]
     lengen reproduce merge DIR [DIR ...] [--out DIR] [--no-library]
 
 The same command also runs as ``python -m lengen.experiments ...``.
@@ -73,12 +73,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / profile.name
     options = {"profile": profile.name, "tasks": tasks, "pes": pes,
                "seeds": seeds if isinstance(seeds, int) else list(seeds), "device": args.device,
-               "stack_seeds": args.stack_seeds}
+               "stack": args.stack}
     try:
         summary = reproduce(
             plan, out, shard=shard, workers=workers, threads=args.threads, device=args.device,
             time_limit=args.time_limit * 60 if args.time_limit else None, options=options,
-            argv=_argv(args), use_library=not args.no_library, stack_seeds=args.stack_seeds,
+            argv=_argv(args), use_library=not args.no_library, stack=args.stack,
         )
     except KeyboardInterrupt:
         print("lengen reproduce: interrupted; rerun the same command to resume (finished runs are kept, "
@@ -111,9 +111,10 @@ def _configure(rp: argparse.ArgumentParser) -> None:
     rp.add_argument("--shard", help="K/N: run the K-th of N deterministic slices of the groups")
     rp.add_argument("--time-limit", type=POSITIVE_NUMBER, default=None, metavar="MINUTES",
                     help="start no new run after this many minutes (rerun later to continue)")
-    rp.add_argument("--stack-seeds", action="store_true",
-                    help="train the seeds of a selected architecture together as one stacked model, one job "
-                         "(for GPUs; the same runs up to float rounding; see benchmarks/batched_seeds.py)")
+    rp.add_argument("--stack", action="store_true",
+                    help="train runs that differ only in seed or learning rate together, as one stacked model "
+                         "(the seeds of a selected architecture, the learning rates of a sweep shape); for "
+                         "GPUs; the same runs up to float rounding; see benchmarks/batched_seeds.py")
     rp.add_argument("--dry-run", action="store_true", help="list the runs and the estimated cost, train nothing")
     rp.add_argument("--no-library", action="store_true",
                     help="colour by the tasks' stored prediction flags instead of asking the C-RASP library")

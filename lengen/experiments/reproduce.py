@@ -20,9 +20,10 @@ A rerun skips finished runs (``result.json`` present, with the same configuratio
 interrupted ones (``checkpoint.pt`` present), so a long profile can be run in parts: interrupt it
 (Ctrl-C) or stop it with ``--time-limit`` and run the same command again.  ``--shard K/N`` runs a
 deterministic slice of the groups; ``merge`` joins the shards' directories into one table.
-With ``--stack-seeds`` the seeds of a group's selected architecture that are ready together train
-as one stacked model (:mod:`lengen.experiments.stacked_runs`): the run directories and files are
-the same, and each ``result.json`` names the seeds it was trained with under ``"stack"``.
+With ``--stack``, runs of a group that are ready together and differ only in seed or learning rate
+-- the seeds of the selected architecture, the two learning rates of a sweep shape -- train as one
+stacked model (:mod:`lengen.experiments.stacked_runs`): the run directories and files are the
+same, and each ``result.json`` names the runs it was trained with under ``"stack"``.
 """
 
 from __future__ import annotations
@@ -156,6 +157,15 @@ def _train_stack(specs: Sequence[RunSpec], out_dir: str, device: str, threads: i
             for s, res, r in zip(specs, results, resumed)]
 
 
+def _stacks(specs: Sequence[RunSpec]) -> list[list[RunSpec]]:
+    """Group runs (of one task and PE variant) that differ only in seed and learning rate, in order."""
+    jobs: dict[tuple, list[RunSpec]] = {}
+    for s in specs:
+        a = s.arch
+        jobs.setdefault((a.n_layer, a.n_head, a.d_model, a.steps, a.warmup, a.name), []).append(s)
+    return list(jobs.values())
+
+
 def _stack_data_workers(device: str, workers: int) -> int:
     """Processes drawing a stack's batches: on a GPU with one stack at a time, up to 4 (drawing K
     batches in Python costs about as much as a small model's step there); otherwise none."""
@@ -209,7 +219,7 @@ def execute(
     time_limit: float | None = None,
     log: Log = print,
     record: Execution | None = None,
-    stack_seeds: bool = False,
+    stack: bool = False,
 ) -> Execution:
     """Train every run the plan needs that is not finished yet, ``workers`` at a time.
 
@@ -219,8 +229,9 @@ def execute(
     (sweep first, then seeds); sweep runs start simplest first, other runs longest first.
     With several GPUs and ``device`` "cuda" or "auto", the worker processes' jobs spread over all
     of them (each job on the GPU with the fewest running jobs); "cuda:k" keeps every job on GPU k.
-    ``stack_seeds``: the seeds of a group's selected architecture that are ready together are
-    trained as one stacked model (:mod:`lengen.experiments.stacked_runs`; for GPUs), one job.
+    ``stack``: runs of a group that are ready together and differ only in seed or learning rate (the
+    seeds of the selected architecture; the learning rates of one shape in the sweep) train as one
+    stacked model (:mod:`lengen.experiments.stacked_runs`; for GPUs), one job.
     ``time_limit`` (seconds): no run starts after it has passed (running ones finish).  Ctrl-C stops
     at once; checkpoints are kept and a rerun resumes.  ``record``: an :class:`Execution` to fill in (so that an interrupted caller
     still knows what was done)."""
@@ -254,13 +265,11 @@ def execute(
         for st in status_all(busy):
             specs = [s for s in st.ready if s.run_id not in seen]
             seen.update(s.run_id for s in specs)
-            if stack_seeds and st.stage == "seeds" and len(specs) > 1:  # same architecture, other seeds
-                ready.append(((0, 0, -run_cost(specs[0])), specs))
-                continue
-            for i, spec in enumerate(specs):
+            jobs = _stacks(specs) if stack else [[spec] for spec in specs]
+            for i, job in enumerate(jobs):
                 # sweep runs simplest first (a simple configuration at 100% / 100% ends the sweep
                 # early); other runs longest first (shortest overall wall time)
-                ready.append(((1, i, 0.0) if st.stage == "sweep" else (0, 0, -run_cost(spec)), [spec]))
+                ready.append(((1, i, 0.0) if st.stage == "sweep" else (0, 0, -run_cost(job[0])), job))
         ready.sort(key=lambda kv: kv[0])
         return [job for _, job in ready]
 
@@ -293,12 +302,13 @@ def execute(
             log(f"  start {spec.run_id} ({spec.arch.short}, <= {spec.arch.steps} steps)"
                 f"{' resuming from its checkpoint' if ck[0] else ''}")
         else:
-            log(f"  start {len(job)} seeds together ({', '.join(str(s.seed) for s in job)}) of "
-                f"{spec.task}/{spec.pe} ({spec.arch.short}, <= {spec.arch.steps} steps)"
-                f"{f', {sum(ck)} resuming from their checkpoints' if any(ck) else ''}")
+            a = spec.arch
+            runs = ", ".join(f"seed {s.seed} lr {s.arch.lr:.0e}" for s in job)
+            log(f"  start {len(job)} runs together of {spec.task}/{spec.pe} ({a.n_layer}/{a.n_head}/{a.d_model}, "
+                f"<= {a.steps} steps): {runs}{f'; {sum(ck)} resuming from their checkpoints' if any(ck) else ''}")
         return key
 
-    stack_workers = _stack_data_workers(device, workers) if stack_seeds else 0
+    stack_workers = _stack_data_workers(device, workers) if stack else 0
     # worker processes spread over every GPU ("cuda" / "auto" on a machine with several); a job
     # goes to the GPU with the fewest running jobs
     spread = run_devices(device) if workers > 1 else [device]
@@ -722,10 +732,10 @@ def reproduce(
     argv: Sequence[str] | None = None,
     use_library: bool = True,
     log: Log = print,
-    stack_seeds: bool = False,
+    stack: bool = False,
 ) -> dict:
     """Run (the shard of) a plan and, unsharded, write the report.  Returns a summary dict.
-    ``stack_seeds``: see :func:`execute`."""
+    ``stack``: see :func:`execute`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     own = shard_plan(plan, *shard) if shard else plan
@@ -739,7 +749,7 @@ def reproduce(
     ex = Execution(started=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     try:
         execute(own, out, workers=workers, threads=threads, device=device, time_limit=time_limit, log=log, record=ex,
-                stack_seeds=stack_seeds)
+                stack=stack)
     except BaseException:  # interrupted or failed: record what was done, then re-raise
         ex.interrupted = True
         ex.wall_seconds = time.perf_counter() - t0
@@ -917,7 +927,7 @@ def describe_plan(plan: Plan, shard: tuple[int, int] | None = None, workers: int
             lines.append(f"  the paper profile is meant for a GPU. From lengen's one GPU measurement ({GPU_RUNS_MEASURED} "
                          f"runs sharing one H100 at {GPU_STEPS_PER_S:.0f} steps/s each, results/copy_gpu), the runs "
                          f"known in advance would take about {gpu_h:.0f} GPU-hours if every run went to its cap; more "
-                         "workers per GPU and --stack-seeds should take less, by factors not measured yet")
+                         "workers per GPU and --stack should take less, by factors not measured yet")
         else:
             lines.append(f"runs decided later: {dynamic_note[0][1]} (per group)")
     return "\n".join(lines)

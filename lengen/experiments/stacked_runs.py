@@ -1,8 +1,9 @@
 """Several runs of one shape trained together, under :func:`lengen.train.train`'s whole protocol.
 
-:func:`train_stacked` takes K training configurations that differ only in their seed and trains
-them as one :class:`~lengen.experiments.batched.StackedSeeds` model.  Everything else is
-``train``'s protocol, run by run:
+:func:`train_stacked` takes K training configurations that differ only in their seed and learning
+rate and trains them as one :class:`~lengen.experiments.batched.StackedSeeds` model: the seeds of
+one architecture, or the learning rates of one shape in a sweep.  Everything else is ``train``'s
+protocol, run by run:
 
 * every ``eval_every`` steps each run is checked on its own held-out early-stopping set; a run at
   100% stops there: its checkpoint and ``result.json`` are written (the same evaluation as
@@ -11,8 +12,8 @@ them as one :class:`~lengen.experiments.batched.StackedSeeds` model.  Everything
   format -- weights, AdamW state, step, history, training-stream state -- so an interrupted stack
   can be resumed stacked again or run by run with ``lengen train`` / :func:`lengen.train.train`,
   and a run interrupted under ``train`` can be resumed in a stack;
-* ``result.json`` has ``train``'s fields, plus ``"stack"``: the seeds trained together and when
-  the stack started.  ``train_seconds`` and ``wall_seconds`` of a run are the stack's time up to the
+* ``result.json`` has ``train``'s fields, plus ``"stack"``: the seeds and learning rates trained
+  together and when the stack started.  ``train_seconds`` and ``wall_seconds`` of a run are the stack's time up to the
   end of that run (the K runs share it); :func:`lengen.experiments.reproduce.write_run_info`
   counts a stack's time once.
 
@@ -22,7 +23,7 @@ summation order, the difference grows with training: after 200 steps of binary m
 2e-4 between stacked and separate, and 8e-5 between the same separate run on one and on two torch
 threads.  So an example near a tie can come out the other way, and an early stop can move by one
 check.  ``lengen reproduce --profile smoke --tasks bin_majority,tomita1 --seeds 3`` with and
-without ``--stack-seeds`` gave the same verdicts and the same table except for binary majority
+without ``--stack`` gave the same verdicts and the same table except for binary majority
 with NoPE, where seed 0 stopped at step 200 instead of 300 and the means of the longer bins moved
 by at most 0.5 points.
 """
@@ -52,15 +53,20 @@ from ..train import (
 from .batched import StackedSeeds
 
 
+#: The settings in which runs trained together may differ.
+STACKABLE = ("seed", "lr")
+
+
 def _shape(cfg: TrainConfig) -> dict:
     d = cfg.to_dict()
-    d.pop("seed")
-    d.pop("device")
+    for k in (*STACKABLE, "device"):
+        d.pop(k)
     return d
 
 
 def check_stackable(cfgs: Sequence[TrainConfig]) -> None:
-    """Raise ``ValueError`` unless the configurations differ only in their (distinct) seeds."""
+    """Raise ``ValueError`` unless the configurations differ only in seed and learning rate, and no
+    two are the same run."""
     if not cfgs:
         raise ValueError("train_stacked needs at least one configuration")
     first = _shape(cfgs[0])
@@ -68,10 +74,11 @@ def check_stackable(cfgs: Sequence[TrainConfig]) -> None:
         other = _shape(c)
         diff = sorted(k for k in first if first[k] != other.get(k))
         if diff:
-            raise ValueError(f"runs trained together must differ only in the seed; these differ in {', '.join(diff)}")
-    seeds = [c.seed for c in cfgs]
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"runs trained together need distinct seeds, got {seeds}")
+            raise ValueError("runs trained together must differ only in the seed and the learning rate; "
+                             f"these differ in {', '.join(diff)}")
+    runs = [(c.seed, c.lr) for c in cfgs]
+    if len(set(runs)) != len(runs):
+        raise ValueError(f"runs trained together must be distinct runs; (seed, lr) pairs {runs} repeat")
 
 
 def train_stacked(
@@ -80,7 +87,8 @@ def train_stacked(
     device: str = "auto",
     data_workers: int = 0,
 ) -> list[dict]:
-    """Train the runs ``cfgs`` (same settings, different seeds) together; returns their results in order.
+    """Train the runs ``cfgs`` (the same settings but seed and learning rate) together; returns their
+    results in order.
 
     With ``out_dirs`` (one directory per run), checkpoints and ``result.json`` go there as
     :func:`lengen.train.train` writes them.  Runs with a checkpoint resume from it: runs at the same
@@ -138,12 +146,13 @@ def _train_group(
     base = cfgs[0]
     task = get_task(base.task)
     seeds = [c.seed for c in cfgs]
+    lrs = [c.lr for c in cfgs]
     K = len(cfgs)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    stack_info = {"seeds": seeds, "started": started}
+    stack_info = {"seeds": seeds, "lrs": lrs, "started": started}
     histories: list[list] = [[] for _ in range(K)]
     elapsed0 = [0.0] * K
-    st = StackedSeeds(base, seeds, device, data_workers=data_workers)
+    st = StackedSeeds(base, seeds, device, data_workers=data_workers, lrs=lrs)
     try:
         if checkpoints[0] is not None:
             cks: list[dict] = checkpoints  # type: ignore[assignment]
@@ -201,5 +210,5 @@ def stack_key(result: dict) -> str | None:
     s = result.get("stack")
     if not s:
         return None
-    return f"{result.get('task')}|{result['config'].get('pe')}|{s.get('started')}|{s.get('seeds')}"
+    return f"{result.get('task')}|{result['config'].get('pe')}|{s.get('started')}|{s.get('seeds')}|{s.get('lrs')}"
 
