@@ -369,6 +369,11 @@ def read_checkpoint(path: str | Path, cfg: TrainConfig, device: torch.device) ->
             f"{path} was written with a different configuration; use another --out directory "
             "or delete the checkpoint to start over"
         )
+    # AdamW keeps its step counts on the CPU (it reads them with .item() every step);
+    # map_location moved them to the device, where each read would wait for the GPU.
+    for entry in ck.get("optimizer", {}).get("state", {}).values():
+        if torch.is_tensor(entry.get("step")):
+            entry["step"] = entry["step"].cpu()
     return ck
 
 
