@@ -32,6 +32,9 @@ a departure from the authors' per-language ranges.
 """
 
 
+_DESCRIPTION = __doc__.split("\n\n")[0].replace("``", "")  # the first line, without RST markup
+
+
 def _default_workers(device: str) -> int:
     cpus = os.cpu_count() or 1
     try:
@@ -131,14 +134,14 @@ def add_reproduce_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
     """Add ``reproduce`` (and ``reproduce merge``) to the ``lengen`` command line."""
     rp = subparsers.add_parser(
         "reproduce", help="reproduce the paper's experiments end to end (table, Figure 1, verdicts)",
-        description=__doc__.split("\n\n")[0].replace("``", ""), epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _configure(rp)
     return rp
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lengen.experiments", description=__doc__.split("\n\n")[0].replace("``", ""),
+    p = argparse.ArgumentParser(prog="python -m lengen.experiments", description=_DESCRIPTION,
                                 epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     _configure(p)
     return p

@@ -131,7 +131,9 @@ def _train_one(spec: RunSpec, out_dir: str, device: str, threads: int) -> dict:
     return {"run_id": spec.run_id, "result": res, "resumed": resumed, "seconds": time.perf_counter() - t0}
 
 
-def _train_stack(specs: Sequence[RunSpec], out_dir: str, device: str, threads: int, data_workers: int = 0) -> list[dict]:
+def _train_stack(
+    specs: Sequence[RunSpec], out_dir: str, device: str, threads: int, data_workers: int = 0
+) -> list[dict]:
     """Train runs of one architecture that differ only in the seed together
     (:func:`lengen.experiments.stacked_runs.train_stacked`); one summary per run, as :func:`_train_one`."""
     import torch
@@ -145,7 +147,8 @@ def _train_stack(specs: Sequence[RunSpec], out_dir: str, device: str, threads: i
     resumed = [(d / "checkpoint.pt").exists() for d in dirs]
     t0 = time.perf_counter()
     try:
-        results = train_stacked([s.train_config(device) for s in specs], dirs, device=device, data_workers=data_workers)
+        results = train_stacked([s.train_config(device) for s in specs], dirs, device=device,
+                                data_workers=data_workers)
     except Exception as e:
         return [{"run_id": s.run_id, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc(),
                  "resumed": r} for s, r in zip(specs, resumed)]
@@ -549,7 +552,8 @@ def machine_info(device: str, workers: int, threads: int) -> dict:
         if resolved.type == "cpu":
             dev = f"cpu ({platform.processor() or platform.machine()}), {threads} torch thread(s) per run"
         else:
-            gpus = [f"{d}: {describe(torch.device(d))}" for d in (run_devices(device) if workers > 1 else [str(resolved)])]
+            used = run_devices(device) if workers > 1 else [str(resolved)]
+            gpus = [f"{d}: {describe(torch.device(d))}" for d in used]
             if len(gpus) > 1:
                 dev = f"{len(gpus)} GPUs ({', '.join(gpus)})"
         resolved_name = str(resolved)

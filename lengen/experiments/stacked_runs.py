@@ -13,9 +13,9 @@ protocol, run by run:
   can be resumed stacked again or run by run with ``lengen train`` / :func:`lengen.train.train`,
   and a run interrupted under ``train`` can be resumed in a stack;
 * ``result.json`` has ``train``'s fields, plus ``"stack"``: the seeds and learning rates trained
-  together and when the stack started.  ``train_seconds`` and ``wall_seconds`` of a run are the stack's time up to the
-  end of that run (the K runs share it); :func:`lengen.experiments.reproduce.write_run_info`
-  counts a stack's time once.
+  together and when the stack started.  ``train_seconds`` and ``wall_seconds`` of a run are the
+  stack's time up to the end of that run (the K runs share it);
+  :func:`lengen.experiments.reproduce.write_run_info` counts a stack's time once.
 
 The weights equal those of separate runs up to floating-point rounding: the batched products sum
 in another order (``tests/test_stacked_runs.py`` compares the two ways).  Like any change of
