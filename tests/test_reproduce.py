@@ -433,7 +433,7 @@ def test_stacked_seeds_give_the_table_of_separate_runs(tmp_path):
                "seed 2 lr 1e-03" in line for line in lines) == 2
 
 
-def test_the_stack_option_reaches_reproduce_and_the_plan(tmp_path, monkeypatch):
+def test_the_stack_option_reaches_reproduce_and_the_plan(tmp_path, monkeypatch, capsys):
     import lengen.experiments.reproduce as R
 
     seen = {}
@@ -445,6 +445,7 @@ def test_the_stack_option_reaches_reproduce_and_the_plan(tmp_path, monkeypatch):
     monkeypatch.setattr(R, "reproduce", fake)
     assert reproduce_main(["--profile", "smoke", "--device", "cpu", "--out", str(tmp_path), "--stack"]) == 0
     assert seen["stack"] is True and seen["options"]["stack"] is True
+    assert "--stack is meant for GPUs" in capsys.readouterr().err
     assert reproduce_main(["--profile", "smoke", "--device", "cpu", "--out", str(tmp_path)]) == 0
     assert seen["stack"] is False
 

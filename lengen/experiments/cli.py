@@ -72,7 +72,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         return 0
     from ..devices import resolve_device
 
-    resolve_device(args.device)  # a missing CUDA fails here, before any run starts
+    dev = resolve_device(args.device)  # a missing CUDA fails here, before any run starts
+    if args.stack and dev.type == "cpu":
+        print("lengen reproduce: note: --stack is meant for GPUs; on a CPU a stack of 2-layer d=64 models "
+              "trains about 0.8x as fast as the same runs one after another (benchmarks/README.md)",
+              file=sys.stderr)
     out = Path(args.out) if args.out else Path("results") / profile.name
     options = {"profile": profile.name, "tasks": tasks, "pes": pes,
                "seeds": seeds if isinstance(seeds, int) else list(seeds), "device": args.device,
