@@ -14,7 +14,10 @@ This script
    seeds, runs completed per hour for runs of ``--run-steps`` steps, and the ratio stacked /
    one after another.  A separate run's speed does not depend on how many follow it, so the
    baseline trains ``min(K, --sequential-seeds)`` seeds (default 4), not all K;
-3. with ``--protocol``, also times whole runs under the protocol -- early-stopping checks, final
+3. **counts** the PyTorch operators a training step dispatches once its batch is drawn (about one
+   kernel launch each on a GPU): one separate run against a stack of K, and the operators of
+   drawing one run's batch -- a device-independent view of why stacking should pay on a GPU;
+4. with ``--protocol``, also times whole runs under the protocol -- early-stopping checks, final
    evaluation of every bin, result files -- as ``lengen reproduce`` runs them: separate
    ``train`` calls against one :func:`lengen.experiments.stacked_runs.train_stacked` call
    (``lengen reproduce --stack``), and records whether the seeds both ways ran the same
@@ -144,6 +147,79 @@ def measure(shape: str, device: torch.device, K: int, steps: int, repeats: int, 
             "ratio": rph_bat / rph_seq, "data_workers": data_workers}
 
 
+class _CountOps:
+    """Count the PyTorch operators dispatched inside a ``with`` block (each is about one kernel
+    launch on a GPU, where a small model's step time is mostly launches)."""
+
+    def __init__(self) -> None:
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        counter = self
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                counter.n += 1
+                return func(*args, **(kwargs or {}))
+
+        self.n = 0
+        self.mode = Mode()
+
+    def __enter__(self) -> "_CountOps":
+        self.mode.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.mode.__exit__(*exc)
+
+
+def count_ops(shape: str, device: torch.device, Ks: list[int]) -> dict:
+    """Operators per training step, once the batch is drawn (forward, loss, backward, clipping,
+    AdamW): a separate run (as ``lengen.train.train`` steps) against a stack of K; and the operators
+    of drawing one run's batch."""
+    import numpy as np
+
+    from lengen.evaluate import supervised_rows
+    from lengen.model import GPT
+    from lengen.tasks import get_task
+    from lengen.train import clip_gradients, loss_fn, make_optimizer
+
+    task_name, L, H, d = SHAPES[shape]
+    cfg = config(task_name, L, H, d, 10, str(device))
+    task = get_task(task_name)
+    torch.manual_seed(0)
+    model = GPT(cfg.model_config(task)).to(device)
+    opt = make_optimizer(model, cfg.lr, cfg.weight_decay)
+    rng = np.random.default_rng(0)
+    for i in range(3):  # the last step is counted (optimizer state exists by then)
+        with _CountOps() as draw:
+            batch = task.batch(rng, cfg.batch_size, *cfg.train_range, offsets=True, n_positions=model.cfg.n_positions)
+        batch = batch.to(device)
+        with _CountOps() as one:
+            rows, targets = supervised_rows(batch.targets)
+            loss = loss_fn(model(batch.inputs, batch.positions, rows=rows), targets)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            clip_gradients(model, cfg.grad_clip)
+            opt.step()
+    stacked = {}
+    for K in Ks:
+        st = StackedSeeds(cfg, list(range(K)), device)
+        st.train(2)
+        inputs, positions, targets = st.next_batch()
+        with _CountOps() as c:
+            loss = st.losses(inputs, positions, targets)
+            st.opt.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            st._clip()
+            st.opt.step()
+        stacked[str(K)] = c.n
+    print(f"{shape:>6} operators per training step: one run {one.n}; a stack of K "
+          + ", ".join(f"{k}: {n} ({n / int(k):.0f} per run)" for k, n in stacked.items())
+          + f"; drawing one run's batch {draw.n}")
+    return {"shape": shape, "task": task_name, "arch": [L, H, d], "separate_step_ops": one.n,
+            "stacked_step_ops": stacked, "batch_draw_ops": draw.n}
+
+
 def protocol_config(task: str, layers: int, heads: int, d: int, steps: int, device: str) -> TrainConfig:
     """Whole runs of ``steps`` steps: four early-stopping checks of 500 examples, 500 test examples
     per bin ([0,50], [51,100], [101,150]), a checkpoint at the end."""
@@ -232,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         for s in shapes:
             for K in Ks:
                 timings.append(measure(s, device, K, steps, args.repeats, args.run_steps, dw, args.sequential_seeds))
+    ops = [count_ops(sh, device, Ks) for sh in shapes]
     protocol = []
     if args.protocol and not args.check_only:
         psteps = args.protocol_steps or (1000 if cuda else 200)
@@ -248,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         "checks": checks,
         "timings": timings,
         "protocol_timings": protocol,
+        "operators_per_step": ops,
         "note": "ratio = runs per hour stacked (K seeds at once) / runs per hour one after another "
                 "(min(K, sequential_seeds) calls of lengen.train.train; medians of the repeats)",
     }

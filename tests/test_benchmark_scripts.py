@@ -74,3 +74,14 @@ def test_batched_seeds_checks_the_stack_and_times_whole_runs(tmp_path):
     (w,) = d["protocol_timings"]
     assert t["ratio"] > 0 and w["ratio"] > 0 and w["steps_run"][0] == {"separate": [8, 8], "stacked": [8, 8],
                                                                        "same_accuracy": [True, True]}
+
+
+def test_data_speed_finds_both_collates_equal_and_times_them(tmp_path):
+    spec = importlib.util.spec_from_file_location("data_speed", ROOT / "benchmarks" / "data_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "d.json"
+    assert module.main(["--quick", "--repeats", "1", "--steps", "5", "--out", str(out)]) == 0
+    d = json.loads(out.read_text())
+    assert d["check"] == {"tasks": 32, "identical": True}
+    assert [b["task"] for b in d["batches"]] == ["bin_majority", "majority"] and d["runs"][0]["ratio"] > 0

@@ -209,6 +209,23 @@ def test_collate_pads_inputs_targets_and_positions(name):
         assert torch.all(batch.positions[b, t:] == t - 1)
 
 
+@pytest.mark.parametrize("name", ALGORITHMIC + LANGUAGES + COUNTER)
+def test_a_training_batch_draws_lengths_examples_then_offsets_in_that_order(name):
+    """The training stream's order (which fixes every committed run): the examples, each length
+    drawn just before its example, then one offset per example; int64 tensors."""
+    task = get_task(name)
+    N = task.n_positions
+    batch = task.batch(rng(5), 16, 0, 50, offsets=True, n_positions=N)
+    r = rng(5)
+    exs = task.sample(r, 0, 50, 16)
+    offsets = [int(r.integers(0, N - len(e.inputs) + 1)) for e in exs]
+    assert all(t.dtype == torch.int64 for t in (batch.inputs, batch.targets, batch.positions, batch.lengths))
+    for b, (e, off) in enumerate(zip(exs, offsets)):
+        t = len(e.inputs)
+        assert task.decode(batch.inputs[b, :t].tolist()) == e.inputs
+        assert batch.positions[b, :t].tolist() == list(range(off, off + t))
+
+
 # --------------------------------------------------------------------------------------------
 # algorithmic tasks
 # --------------------------------------------------------------------------------------------

@@ -100,6 +100,11 @@ class Vocab:
 
     def encode(self, tokens: Sequence[str]) -> list[int]:
         """Token strings to ids; an unknown token raises :class:`TaskError` naming it."""
+        stoi = self.stoi
+        try:
+            return [stoi[t] for t in tokens]
+        except (KeyError, TypeError):  # find the culprit for the message
+            pass
         out = []
         for k, t in enumerate(tokens):
             if t not in self.stoi:
@@ -170,7 +175,7 @@ class Task:
 
     def sample(self, rng: np.random.Generator, lo: int, hi: int, n: int) -> list[Example]:
         """``n`` examples with lengths drawn uniformly from the feasible lengths in [lo, hi]."""
-        lengths = self.feasible_lengths(lo, hi)
+        lengths = np.array(self.feasible_lengths(lo, hi))  # an array: choice() would convert a list each call
         return [self.example(rng, int(rng.choice(lengths))) for _ in range(n)]
 
     def collate(
@@ -184,9 +189,12 @@ class Task:
         n_positions = n_positions or self.n_positions
         T = max(len(e.inputs) for e in examples)
         B = len(examples)
-        inputs = torch.zeros(B, T, dtype=torch.long)
-        targets = torch.full((B, T), IGNORE_INDEX, dtype=torch.long)
-        positions = torch.zeros(B, T, dtype=torch.long)
+        # filled as numpy arrays and handed to torch once: one small tensor per example made the
+        # batch cost as much as a small model's training step
+        inputs = np.zeros((B, T), dtype=np.int64)
+        targets = np.full((B, T), IGNORE_INDEX, dtype=np.int64)
+        positions = np.zeros((B, T), dtype=np.int64)
+        stoi = self.vocab.stoi
         for b, e in enumerate(examples):
             t = len(e.inputs)
             if t > n_positions:
@@ -194,15 +202,13 @@ class Task:
                     f"an example of length {e.length} needs {t} positions but the model has {n_positions}; "
                     f"train a model with more positions or evaluate shorter lengths"
                 )
-            inputs[b, :t] = torch.tensor(self.vocab.encode(e.inputs))
-            targets[b, :t] = torch.tensor(
-                [IGNORE_INDEX if y is None else self.vocab.stoi[y] for y in e.targets]
-            )
+            inputs[b, :t] = self.vocab.encode(e.inputs)
+            targets[b, :t] = [IGNORE_INDEX if y is None else stoi[y] for y in e.targets]
             offset = int(rng.integers(0, n_positions - t + 1)) if rng is not None else 0
-            positions[b, :t] = torch.arange(offset, offset + t)
+            positions[b, :t] = np.arange(offset, offset + t)
             positions[b, t:] = offset + t - 1
-        lengths = torch.tensor([e.length for e in examples], dtype=torch.long)
-        return Batch(inputs, targets, positions, lengths)
+        lengths = np.array([e.length for e in examples], dtype=np.int64)
+        return Batch(*(torch.from_numpy(a) for a in (inputs, targets, positions, lengths)))
 
     def batch(
         self,
