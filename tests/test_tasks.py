@@ -209,6 +209,22 @@ def test_collate_pads_inputs_targets_and_positions(name):
         assert torch.all(batch.positions[b, t:] == t - 1)
 
 
+def test_a_length_is_drawn_as_rng_choice_draws_it():
+    """``Task.sample`` draws each length with ``rng.integers``; the numbers and the stream state
+    after them are those of ``rng.choice`` over the feasible lengths (the draw of lengen <= 0.2)."""
+    task = get_task("tomita4")
+    for lo, hi in [(0, 50), (51, 100), (7, 7), (0, 150)]:
+        a, b = rng(9), rng(9)
+        lengths = task.feasible_lengths(lo, hi)
+        want = []
+        for _ in range(40):
+            n = int(b.choice(lengths))
+            want.append(n)
+            task.example(b, n)
+        assert [e.length for e in task.sample(a, lo, hi, 40)] == want
+        assert a.bit_generator.state == b.bit_generator.state
+
+
 @pytest.mark.parametrize("name", ALGORITHMIC + LANGUAGES + COUNTER)
 def test_a_training_batch_draws_lengths_examples_then_offsets_in_that_order(name):
     """The training stream's order (which fixes every committed run): the examples, each length

@@ -175,8 +175,11 @@ class Task:
 
     def sample(self, rng: np.random.Generator, lo: int, hi: int, n: int) -> list[Example]:
         """``n`` examples with lengths drawn uniformly from the feasible lengths in [lo, hi]."""
-        lengths = np.array(self.feasible_lengths(lo, hi))  # an array: choice() would convert a list each call
-        return [self.example(rng, int(rng.choice(lengths))) for _ in range(n)]
+        lengths = self.feasible_lengths(lo, hi)
+        k = len(lengths)
+        # rng.integers(0, k) is the draw rng.choice(lengths) makes (same number, same stream
+        # state; tests/test_tasks.py checks it), without choice()'s conversion of the list
+        return [self.example(rng, lengths[int(rng.integers(0, k, dtype=np.int64))]) for _ in range(n)]
 
     def collate(
         self,
