@@ -1,14 +1,16 @@
-"""Drawing training batches: lengen's collate against the per-example collate of lengen 0.2.0.
+"""Drawing training batches: lengen's ``Task.sample`` and ``Task.collate`` against lengen 0.2.0's.
 
 A training step of the paper's small models is a few milliseconds on one CPU core, and drawing its
 batch of 64 examples used to take about as long: ``Task.collate`` made a few small tensors per
-example.  It now fills numpy arrays and hands them to torch once, with the same random draws in
-the same order, so every batch is identical (``tests/test_tasks.py`` pins the order).  This script
+example, and ``Task.sample`` drew each length with ``rng.choice`` over a list, which converts the
+list on every call.  Now collate fills numpy arrays and hands them to torch once, and sample draws
+the same number with ``rng.integers``: the same random draws in the same order, so every batch is
+identical (``tests/test_tasks.py`` pins the order).  This script
 
-1. checks that both collates give identical batches for every task (two seeds, three batches each),
+1. checks that both versions give identical batches for every task (two seeds, three batches each),
 2. times drawing a batch of 64 (``Task.batch``: sampling plus collating) both ways, and
 3. times whole training runs (``lengen.train.train``, ``--steps`` steps, minimal evaluation) both
-   ways, the old collate patched in for the baseline,
+   ways, the 0.2.0 methods patched in for the baseline,
 
 interleaving the repeats (A B A B ...) and reporting medians and ratios (baseline / lengen).
 
@@ -49,6 +51,12 @@ BATCH_TASKS = ["bin_majority", "majority", "unique_copy", "sort", "tomita4", "dy
 RUNS = [("bin_majority", 1, 1, 16), ("unique_copy", 2, 1, 64)]
 
 
+def baseline_sample(self: Task, rng: np.random.Generator, lo: int, hi: int, n: int) -> list:
+    """lengen 0.2.0's ``Task.sample`` (the baseline): ``rng.choice`` over the list of lengths."""
+    lengths = self.feasible_lengths(lo, hi)
+    return [self.example(rng, int(rng.choice(lengths))) for _ in range(n)]
+
+
 def baseline_collate(self: Task, examples: Sequence, rng: np.random.Generator | None = None,
                      n_positions: int | None = None) -> Batch:
     """lengen 0.2.0's ``Task.collate``: a few small tensors per example (the baseline)."""
@@ -71,21 +79,19 @@ def baseline_collate(self: Task, examples: Sequence, rng: np.random.Generator | 
     return Batch(inputs, targets, positions, lengths)
 
 
-class _Patched:
-    """``with _Patched(collate):`` every task collates with ``collate``."""
-
-    def __init__(self, collate) -> None:
-        self.collate, self.saved = collate, Task.collate
+class _Baseline:
+    """``with _Baseline():`` every task samples and collates as lengen 0.2.0 did."""
 
     def __enter__(self) -> None:
-        Task.collate = self.collate
+        self.saved = Task.sample, Task.collate
+        Task.sample, Task.collate = baseline_sample, baseline_collate
 
     def __exit__(self, *exc) -> None:
-        Task.collate = self.saved
+        Task.sample, Task.collate = self.saved
 
 
 def check() -> dict:
-    """Both collates give identical batches for every task."""
+    """lengen and the baseline give identical batches for every task."""
     def draw(task: Task, seed: int) -> list:
         rng = np.random.default_rng([seed, 1])
         return [task.batch(rng, 16, 0, 50, offsets=True, n_positions=task.n_positions) for _ in range(3)]
@@ -94,13 +100,13 @@ def check() -> dict:
     for task in all_tasks():
         for seed in (0, 1):
             new = draw(task, seed)
-            with _Patched(baseline_collate):
+            with _Baseline():
                 old = draw(task, seed)
             for a, b in zip(new, old):
                 fields = ("inputs", "targets", "positions", "lengths")
                 same &= all(torch.equal(getattr(a, f), getattr(b, f)) and getattr(a, f).dtype == getattr(b, f).dtype
                             for f in fields)
-    print(f"check: the two collates give {'identical' if same else 'DIFFERENT'} batches for all "
+    print(f"check: lengen and its 0.2.0 baseline give {'identical' if same else 'DIFFERENT'} batches for all "
           f"{len(all_tasks())} tasks")
     return {"tasks": len(all_tasks()), "identical": same}
 
@@ -119,7 +125,7 @@ def time_batches(name: str, n: int, repeats: int) -> dict:
     new, old = [], []
     for _ in range(repeats):
         new.append(run())
-        with _Patched(baseline_collate):
+        with _Baseline():
             old.append(run())
     mn, mo = statistics.median(new), statistics.median(old)
     print(f"batch of 64, {name:>13}: baseline {1000 * mo:.2f} ms, lengen {1000 * mn:.2f} ms: x{mo / mn:.2f}")
@@ -140,7 +146,7 @@ def time_runs(task: str, L: int, H: int, d: int, steps: int, repeats: int) -> di
     new, old = [], []
     for _ in range(repeats):
         new.append(run())
-        with _Patched(baseline_collate):
+        with _Baseline():
             old.append(run())
     mn, mo = statistics.median(new), statistics.median(old)
     print(f"training {task} {L}/{H}/{d}, {steps} steps: baseline {steps / mo:.0f} steps/s, lengen {steps / mn:.0f} "
@@ -175,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "batches": batches,
         "runs": runs,
         "note": "ratio = baseline time / lengen time (medians of interleaved repeats); baseline = lengen 0.2.0's "
-                "per-example collate, patched into Task.collate",
+                "Task.sample and Task.collate, patched in",
     })
     print(f"wrote {args.out}")
     return 0 if chk["identical"] else 1
