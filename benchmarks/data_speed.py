@@ -111,6 +111,17 @@ def check() -> dict:
     return {"tasks": len(all_tasks()), "identical": same}
 
 
+def interleaved(run, repeats: int) -> tuple[list[float], list[float]]:
+    """After a warm-up, ``run()`` with lengen and under the baseline in turn: (lengen, baseline) times."""
+    run()
+    new, old = [], []
+    for _ in range(repeats):
+        new.append(run())
+        with _Baseline():
+            old.append(run())
+    return new, old
+
+
 def time_batches(name: str, n: int, repeats: int) -> dict:
     task = get_task(name)
 
@@ -121,12 +132,7 @@ def time_batches(name: str, n: int, repeats: int) -> dict:
             task.batch(rng, 64, 0, 50, offsets=True, n_positions=task.n_positions)
         return (time.perf_counter() - t) / n
 
-    run()
-    new, old = [], []
-    for _ in range(repeats):
-        new.append(run())
-        with _Baseline():
-            old.append(run())
+    new, old = interleaved(run, repeats)
     mn, mo = statistics.median(new), statistics.median(old)
     print(f"batch of 64, {name:>13}: baseline {1000 * mo:.2f} ms, lengen {1000 * mn:.2f} ms: x{mo / mn:.2f}")
     return {"task": name, "baseline_ms": 1000 * mo, "lengen_ms": 1000 * mn, "ratio": mo / mn,
@@ -142,12 +148,7 @@ def time_runs(task: str, L: int, H: int, d: int, steps: int, repeats: int) -> di
         train(cfg, progress=False)
         return time.perf_counter() - t
 
-    run()
-    new, old = [], []
-    for _ in range(repeats):
-        new.append(run())
-        with _Baseline():
-            old.append(run())
+    new, old = interleaved(run, repeats)
     mn, mo = statistics.median(new), statistics.median(old)
     print(f"training {task} {L}/{H}/{d}, {steps} steps: baseline {steps / mo:.0f} steps/s, lengen {steps / mn:.0f} "
           f"steps/s: x{mo / mn:.2f}")
