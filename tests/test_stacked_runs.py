@@ -78,6 +78,21 @@ def test_a_stack_gives_the_runs_of_separate_training_and_a_run_that_stops_leaves
     assert [r["steps"] for r in results] == [40, 10, 40] and results[1]["stopped_early"]
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_on_cuda_a_stack_stops_where_separate_runs_stop_and_ends_near_their_weights(tmp_path, seed1_passes_its_check):
+    """On CUDA both paths train in bf16 autocast, whose rounding depends on the shapes of the
+    products (batched or not): the same stops, weights equal to bf16 precision, batches from a
+    data process."""
+    cfgs = [cfg(s, device="cuda") for s in SEEDS]
+    results = train_stacked(cfgs, [tmp_path / f"stack-{s}" for s in SEEDS], device="cuda", data_workers=1)
+    for c, res in zip(cfgs, results):
+        ref = train(c, out_dir=tmp_path / f"alone-{c.seed}", progress=False).result
+        assert (res["steps"], res["stopped_early"]) == (ref["steps"], ref["stopped_early"])
+        assert res["config"] == ref["config"] and res["device"] == ref["device"]
+        assert max_weight_difference(weights(tmp_path / f"stack-{c.seed}"), weights(tmp_path / f"alone-{c.seed}")) < 5e-2
+    assert [r["steps"] for r in results] == [40, 10, 40]
+
+
 def test_an_interrupted_stack_resumes_run_by_run_and_together(tmp_path, monkeypatch):
     """Interrupt a stack at step 25 (checkpoints at 20), resume seed 0 alone with train, and seed 1
     together with seed 2, which was interrupted under train: all three end as uninterrupted runs."""
@@ -145,6 +160,32 @@ def test_the_stream_state_follows_the_data_processes():
         for _ in range(3):
             task.batch(rng, c.batch_size, *c.train_range, offsets=True, n_positions=task.n_positions)
         assert states[k] == rng.bit_generator.state
+
+
+def test_runs_leaving_a_stack_keep_its_data_processes_running_and_its_batches_unchanged():
+    """keep() goes on with the running data processes (a restart costs a process start-up), stops
+    those left with no model, and every remaining model gets the batches drawing here would give."""
+    c = cfg(0, steps=10)
+    with StackedSeeds(c, [0, 1, 2], "cpu", data_workers=3) as st, StackedSeeds(c, [0, 1, 2], "cpu") as ref:
+        st.train(2)
+        procs = [pr[2] for pr in st._producers]
+        ref.train(2)
+        for s in (st, ref):
+            s.keep([0, 2])
+        assert st._producers[1] is None and procs_alive(st) == [True, None, True]
+        for _ in range(3):
+            got, want = st.next_batch(), ref.next_batch()
+            assert all(torch.equal(a, b) for a, b in zip(got, want))
+        assert [st.stream_state(k) for k in range(2)] == [ref.stream_state(k) for k in range(2)]
+        st.keep([1])  # seed 2 alone: data process 0 stops, 2 goes on
+        ref.keep([1])
+        assert procs_alive(st) == [None, None, True]
+        assert all(torch.equal(a, b) for a, b in zip(st.next_batch(), ref.next_batch()))
+    assert len(procs) == 3 and not any(p.is_alive() for p in procs)
+
+
+def procs_alive(st: StackedSeeds) -> list:
+    return [None if pr is None else pr[2].is_alive() for pr in st._producers]
 
 
 def test_learning_rates_of_one_shape_train_together_as_separate_runs_would(tmp_path):

@@ -34,6 +34,7 @@ w, w + W, ...; each seed's stream stays in order, so the batches are the same).
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -86,7 +87,8 @@ class StackedSeeds:
         self._stream_states: list[dict | None] = [None] * self.K  # after the last batch a data process drew
         self.step_count = 0
         self.data_workers = min(max(0, data_workers), self.K)
-        self._producers: list[Any] = []
+        self._producers: list[Any] = []  # (queue, stop event, process) per data process; None once stopped
+        self._slots: list[tuple[int, int]] = []  # model k's batch: item j of data process w's list
 
     def _make_optimizer(self) -> torch.optim.AdamW:
         """One AdamW over the stacked tensors, grouped as :func:`lengen.train.make_optimizer` groups one
@@ -151,7 +153,8 @@ class StackedSeeds:
 
     def keep(self, indices: Sequence[int]) -> None:
         """Go on with models ``indices`` only (the others have finished): parameters, optimizer state
-        and training streams are cut down to them."""
+        and training streams are cut down to them.  Running data processes go on (a restart costs
+        a process start-up); those left with no model to serve are stopped."""
         idx = list(indices)
         if not idx:
             raise ValueError("keep needs at least one model")
@@ -162,26 +165,34 @@ class StackedSeeds:
         self.seeds = [self.seeds[i] for i in idx]
         self.lrs = [self.lrs[i] for i in idx]
         self.K = len(idx)
-        self.close()
-        self.data_workers = min(self.data_workers, self.K)
         self.rngs = [np.random.default_rng([s, 1]) for s in self.seeds]
         for rng, st in zip(self.rngs, streams):
             rng.bit_generator.state = st
-        self._stream_states = [None] * self.K
+        if self._producers:
+            self._slots = [self._slots[i] for i in idx]
+            self._stream_states = [self._stream_states[i] for i in idx]
+            used = {w for w, _ in self._slots}
+            _stop([pr for w, pr in enumerate(self._producers) if pr is not None and w not in used])
+            self._producers = [pr if w in used else None for w, pr in enumerate(self._producers)]
+        else:
+            self._stream_states = [None] * self.K
         self.opt = self._make_optimizer()
         self._load_optimizers(opt_states)
 
     # -- data ----------------------------------------------------------------------------------
     def _start_producers(self) -> None:
-        """Start ``data_workers`` processes; worker w draws the batches of seeds w, w + W, ... from
-        their own streams (the same batches as drawing them here), a few steps ahead."""
+        """Start ``min(data_workers, K)`` processes; worker w draws the batches of seeds w, w + W, ...
+        from their own streams (the same batches as drawing them here), a few steps ahead."""
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
-        W = self.data_workers
+        W = min(self.data_workers, self.K)
         lo, hi = self.cfg.train_range
+        self._slots = [(0, 0)] * self.K  # model k's batch: item j of worker w's list
         for w in range(W):
             idx = list(range(w, self.K, W))
+            for j, i in enumerate(idx):
+                self._slots[i] = (w, j)
             q = ctx.Queue(maxsize=4)
             stop = ctx.Event()
             proc = ctx.Process(
@@ -191,20 +202,19 @@ class StackedSeeds:
                 daemon=True,
             )
             proc.start()
-            self._producers.append((idx, q, stop, proc))
+            self._producers.append((q, stop, proc))
+
+    def start_data(self) -> None:
+        """Start the data processes now (they start with the first step otherwise) and wait until
+        each has its first batches ready."""
+        if self.data_workers and not self._producers:
+            self._start_producers()
+        while any(pr is not None and pr[0].empty() for pr in self._producers):
+            time.sleep(0.005)
 
     def close(self) -> None:
         """Stop the data processes (if any)."""
-        for _, q, stop, proc in self._producers:
-            stop.set()
-            try:
-                while not q.empty():
-                    q.get_nowait()
-            except Exception:
-                pass
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.terminate()
+        _stop([pr for pr in self._producers if pr is not None])
         self._producers = []
 
     def __enter__(self) -> "StackedSeeds":
@@ -223,12 +233,14 @@ class StackedSeeds:
             ]
         if not self._producers:
             self._start_producers()
-        out: list[Batch | None] = [None] * self.K
-        for idx, q, _, _ in self._producers:
-            for i, (arrays, state) in zip(idx, q.get()):
-                out[i] = Batch(*(torch.from_numpy(a) for a in arrays))
-                self._stream_states[i] = state
-        return out  # type: ignore[return-value]
+        # one item per running worker and step, read even for seeds that have left (keeps them in step)
+        items = [pr[0].get() if pr is not None else None for pr in self._producers]
+        out: list[Batch] = []
+        for k, (w, j) in enumerate(self._slots):
+            arrays, state = items[w][j]  # type: ignore[index]
+            out.append(Batch(*(torch.from_numpy(a) for a in arrays)))
+            self._stream_states[k] = state
+        return out
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """One batch per model from its own stream, padded to a common length: (K, B, T) each."""
@@ -401,6 +413,37 @@ def _gather_rows(table: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
 def max_weight_difference(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float:
     """Largest absolute difference between two state dicts with the same keys."""
     return max(float((a[n].float().cpu() - b[n].float().cpu()).abs().max()) for n in a if n in b)
+
+
+def _stop(producers: list) -> None:
+    """Stop data processes ``(queue, stop event, process)``.
+
+    A process that has put batches on a queue waits, when it exits, until they are read; so the
+    queues are drained until the processes have stopped, instead of waiting out a timeout per
+    process.  (Letting them drop unread batches instead, ``cancel_join_thread``, can leave half a
+    batch in the pipe, and a later read would wait for the rest for ever.)"""
+    for _, stop, _ in producers:
+        stop.set()
+    deadline = time.monotonic() + 10
+    for q, _, proc in producers:
+        while proc.is_alive() and time.monotonic() < deadline:
+            _drain(q)
+            proc.join(timeout=0.02)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+        q.close()
+
+
+def _drain(q: Any) -> None:
+    """Read and drop whatever a data process's queue holds."""
+    import queue as _queue
+
+    try:
+        while True:
+            q.get_nowait()
+    except (_queue.Empty, OSError, ValueError, EOFError):
+        pass
 
 
 def _produce(task_name: str, seeds: list[int], batch_size: int, lo: int, hi: int, offsets: bool, n_positions: int,
