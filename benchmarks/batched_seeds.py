@@ -10,27 +10,35 @@ This script
    within ``--tol``; for scale it also prints the difference between two *different* seeds), and
 2. **measures** the wall time of S training steps of seeds one after another (calls of
    ``lengen.train.train``, minimal evaluation) against one stacked run of K seeds, interleaving
-   the repeats (A B A B ...) and reporting medians: training steps per second summed over the
-   seeds, runs completed per hour for runs of ``--run-steps`` steps, and the ratio stacked /
-   one after another.  A separate run's speed does not depend on how many follow it, so the
-   baseline trains ``min(K, --sequential-seeds)`` seeds (default 4), not all K;
+   the repeats and reporting medians: training steps per second summed over the seeds, runs
+   completed per hour for runs of ``--run-steps`` steps, and the ratio stacked / one after
+   another.  A separate run's speed does not depend on how many follow it, so one baseline of
+   ``min(max K, --sequential-seeds)`` seeds (default 4) serves every K.  A stack's data processes
+   are started before the clock starts (their start-up is recorded on its own);
 3. **counts** the PyTorch operators a training step dispatches once its batch is drawn (about one
    kernel launch each on a GPU): one separate run against a stack of K, and the operators of
    drawing one run's batch -- a device-independent view of why stacking should pay on a GPU;
 4. with ``--protocol``, also times whole runs under the protocol -- early-stopping checks, final
    evaluation of every bin, result files -- as ``lengen reproduce`` runs them: separate
    ``train`` calls against one :func:`lengen.experiments.stacked_runs.train_stacked` call
-   (``lengen reproduce --stack``), and records whether the seeds both ways ran the same
-   steps and reached the same accuracies.
+   (``lengen reproduce --stack``, with the data processes it gives a stack), and with
+   ``--parallel-workers N`` (default 4 on CUDA) against N runs in N processes at once
+   (``lengen reproduce``'s way of filling a GPU); it records whether the seeds both ways ran
+   the same steps and reached the same accuracies.
+
+The order is checks, operators, whole runs, training steps; the result file is rewritten after
+every measurement (``"complete": false`` until the end), and a measurement that fails is recorded
+under ``"errors"`` while the others go on.
 
 Usage::
 
     python benchmarks/batched_seeds.py                    # CPU, one torch thread (a few minutes)
     python benchmarks/batched_seeds.py --quick            # one shape, fewer steps
-    python benchmarks/batched_seeds.py --device cuda      # on a GPU: more seeds, data worker processes
+    python benchmarks/batched_seeds.py --device cuda      # on a GPU: K = 2, 8, 32, data worker processes
     python benchmarks/batched_seeds.py --check-only
     python benchmarks/batched_seeds.py --protocol         # add whole runs (checks, evaluation, files)
     python benchmarks/batched_seeds.py --device cuda --protocol --repeats 1 --protocol-steps 300
+    benchmarks/gpu_measurements.sh OUT_DIR                # all GPU measurements, each under a time limit
 
 Results go to ``benchmarks/results/batched_seeds.json`` (``--out``).  On CUDA both paths train in
 bf16 autocast like ``lengen train``, so the weight check there uses a looser tolerance.
@@ -94,13 +102,28 @@ def sequential(cfg: TrainConfig, seeds: list[int], device: torch.device) -> tupl
     return time.perf_counter() - t, states
 
 
-def batched(cfg: TrainConfig, seeds: list[int], device: torch.device, data_workers: int) -> tuple[float, StackedSeeds]:
-    sync(device)
-    t = time.perf_counter()
+def batched(cfg: TrainConfig, seeds: list[int], device: torch.device, data_workers: int) -> tuple[float, float]:
+    """K stacked seeds: (seconds of the training steps, seconds to start the data processes).
+
+    The data processes are started, and their first batches awaited, before the clock starts: a
+    process start-up (about a second: ``spawn`` imports torch) is paid once per run of thousands of
+    steps, not once per timing of a few hundred, and is reported on its own."""
     with StackedSeeds(cfg, seeds, device, data_workers=data_workers) as st:
+        t = time.perf_counter()
+        st.start_data()
+        startup = time.perf_counter() - t
+        sync(device)
+        t = time.perf_counter()
         st.train(cfg.steps)
         sync(device)
-        return time.perf_counter() - t, st
+        return time.perf_counter() - t, startup
+
+
+def _batched_model(cfg: TrainConfig, seeds: list[int], device: torch.device, data_workers: int) -> StackedSeeds:
+    st = StackedSeeds(cfg, seeds, device, data_workers=data_workers)
+    with st:
+        st.train(cfg.steps)
+    return st
 
 
 def check(shape: str, device: torch.device, steps: int, tol: float, data_workers: int) -> dict:
@@ -108,7 +131,7 @@ def check(shape: str, device: torch.device, steps: int, tol: float, data_workers
     cfg = config(task, L, H, d, steps, str(device))
     seeds = [0, 1, 2]
     _, ref = sequential(cfg, seeds, device)
-    _, st = batched(cfg, seeds, device, data_workers)
+    st = _batched_model(cfg, seeds, device, data_workers)
     same = [max_weight_difference(st.state_dict(k), ref[k]) for k in range(len(seeds))]
     other = max_weight_difference(ref[0], ref[1])
     ok = max(same) <= tol
@@ -119,32 +142,46 @@ def check(shape: str, device: torch.device, steps: int, tol: float, data_workers
             "max_diff_same_seed": max(same), "per_seed": same, "diff_between_seeds": other, "tolerance": tol, "ok": ok}
 
 
-def measure(shape: str, device: torch.device, K: int, steps: int, repeats: int, run_steps: int,
-            data_workers: int, n_sequential: int) -> dict:
-    """K seeds stacked against ``min(K, n_sequential)`` seeds one after another: a separate run's
-    speed does not depend on how many runs follow it, so the baseline needs only a few."""
+def measure(shape: str, device: torch.device, Ks: list[int], steps: int, repeats: int, run_steps: int,
+            data_workers: int, n_sequential: int) -> list[dict]:
+    """Training steps: stacks of K seeds for each K in ``Ks`` against seeds one after another.
+
+    A separate run's speed does not depend on how many runs follow it, so one baseline of
+    ``min(max(Ks), n_sequential)`` seeds serves every K; the repeats interleave baseline and stacks."""
     task, L, H, d = SHAPES[shape]
     cfg = config(task, L, H, d, steps, str(device))
-    seeds = list(range(K))
-    n_seq = min(K, n_sequential)
-    # warm-up (allocators, oneDNN/cuBLAS handles, process start-up of data workers is timed below)
-    sequential(config(task, L, H, d, 3, str(device)), seeds[:1], device)
-    batched(config(task, L, H, d, 3, str(device)), seeds[:2], device, 0)
-    t_seq, t_bat = [], []
+    n_seq = min(max(Ks), n_sequential)
+    # warm-up (allocators, oneDNN/cuBLAS handles, kernels of every stack size)
+    sequential(config(task, L, H, d, 3, str(device)), [0], device)
+    for K in Ks:
+        batched(config(task, L, H, d, 3, str(device)), list(range(K)), device, 0)
+    t_seq: list[float] = []
+    t_bat: dict[int, list[float]] = {K: [] for K in Ks}
+    t_start: dict[int, list[float]] = {K: [] for K in Ks}
     for _ in range(repeats):
-        t_seq.append(sequential(cfg, seeds[:n_seq], device)[0])
-        t_bat.append(batched(cfg, seeds, device, data_workers)[0])
-    ms, mb = statistics.median(t_seq), statistics.median(t_bat)
-    sps_seq, sps_bat = n_seq * steps / ms, K * steps / mb
-    rph_seq, rph_bat = 3600 * sps_seq / run_steps, 3600 * sps_bat / run_steps
-    print(f"{shape:>6} ({task} {L}/{H}/{d}), {steps} steps: {n_seq} seeds one after another {ms:.1f} s, "
-          f"K={K} stacked {mb:.1f} s -> {sps_seq:.0f} vs {sps_bat:.0f} steps/s; runs of {run_steps} steps per hour "
-          f"{rph_seq:.1f} vs {rph_bat:.1f}: x{rph_bat / rph_seq:.2f}")
-    return {"shape": shape, "task": task, "arch": [L, H, d], "seeds": K, "sequential_seeds": n_seq, "steps": steps,
-            "repeats": repeats, "sequential_seconds": t_seq, "batched_seconds": t_bat,
-            "sequential_steps_per_s": sps_seq, "batched_steps_per_s": sps_bat,
-            "run_steps": run_steps, "sequential_runs_per_hour": rph_seq, "batched_runs_per_hour": rph_bat,
-            "ratio": rph_bat / rph_seq, "data_workers": data_workers}
+        t_seq.append(sequential(cfg, list(range(n_seq)), device)[0])
+        for K in Ks:
+            t, s0 = batched(cfg, list(range(K)), device, data_workers)
+            t_bat[K].append(t)
+            t_start[K].append(s0)
+    ms = statistics.median(t_seq)
+    sps_seq = n_seq * steps / ms
+    rph_seq = 3600 * sps_seq / run_steps
+    rows = []
+    for K in Ks:
+        mb = statistics.median(t_bat[K])
+        sps_bat = K * steps / mb
+        rph_bat = 3600 * sps_bat / run_steps
+        print(f"{shape:>6} ({task} {L}/{H}/{d}), {steps} steps: {n_seq} seeds one after another {ms:.1f} s, "
+              f"K={K} stacked {mb:.1f} s -> {sps_seq:.0f} vs {sps_bat:.0f} steps/s; runs of {run_steps} steps per "
+              f"hour {rph_seq:.1f} vs {rph_bat:.1f}: x{rph_bat / rph_seq:.2f}", flush=True)
+        rows.append({"shape": shape, "task": task, "arch": [L, H, d], "seeds": K, "sequential_seeds": n_seq,
+                     "steps": steps, "repeats": repeats, "sequential_seconds": t_seq, "batched_seconds": t_bat[K],
+                     "data_start_seconds": t_start[K],
+                     "sequential_steps_per_s": sps_seq, "batched_steps_per_s": sps_bat,
+                     "run_steps": run_steps, "sequential_runs_per_hour": rph_seq, "batched_runs_per_hour": rph_bat,
+                     "ratio": rph_bat / rph_seq, "data_workers": min(data_workers, K)})
+    return rows
 
 
 class _CountOps:
@@ -228,18 +265,59 @@ def protocol_config(task: str, layers: int, heads: int, d: int, steps: int, devi
                        checkpoint_every=steps)
 
 
-def measure_protocol(shape: str, device: torch.device, K: int, steps: int, repeats: int, n_sequential: int) -> dict:
-    """K whole runs in one ``train_stacked`` call against ``min(K, n_sequential)`` whole runs one
-    after another (``train``); the seeds both ways share, so their outcomes can be compared."""
+def _parallel_run(cfg: dict, out_dir: str) -> dict:
+    """One whole run in a worker process (as ``lengen reproduce --workers N`` runs one)."""
+    return train(TrainConfig.from_dict(cfg), out_dir=out_dir, progress=False).result
+
+
+def _worker_ready(device: str) -> int:
+    torch.set_num_threads(1)
+    resolve_device(device)
+    if device.startswith("cuda"):
+        torch.zeros(1, device=device)  # create the CUDA context before the clock starts
+    return os.getpid()
+
+
+def parallel_runs(cfgs: list[TrainConfig], workers: int, out: Path, device: torch.device) -> tuple[float, list[dict]]:
+    """``cfgs`` as whole runs in ``workers`` processes at once (``lengen reproduce --workers``'s way
+    of filling a GPU): seconds from the first submission to the last result, the processes already
+    started and holding a CUDA context, and the results."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        pids = set(pool.map(_worker_ready, [str(device)] * (4 * workers)))
+        # each process imports lengen and runs a 3-step run first (module loading, kernels)
+        warm = [pool.submit(_parallel_run, {**cfgs[0].to_dict(), "steps": 3, "eval_every": 3, "checkpoint_every": 3},
+                            str(out / f"warm{i}")) for i in range(2 * workers)]
+        for f in warm:
+            f.result()
+        t = time.perf_counter()
+        futures = [pool.submit(_parallel_run, c.to_dict(), str(out / f"par-{c.seed}")) for c in cfgs]
+        results = [f.result() for f in futures]
+        seconds = time.perf_counter() - t
+    return seconds, results
+
+
+def measure_protocol(shape: str, device: torch.device, Ks: list[int], steps: int, repeats: int, n_sequential: int,
+                     stack_workers: int, parallel: int) -> list[dict]:
+    """Whole runs: for each K in ``Ks``, K runs in one ``train_stacked`` call (with ``stack_workers``
+    data processes, as ``lengen reproduce --stack`` gives it) against ``min(max(Ks), n_sequential)``
+    runs one after another (``train``), and, with ``parallel`` > 1, against ``parallel`` runs in as
+    many worker processes at once.  The seeds are shared, so their outcomes can be compared."""
     import tempfile
 
     from lengen.experiments.stacked_runs import train_stacked
 
     task, L, H, d = SHAPES[shape]
-    cfgs = [TrainConfig.from_dict({**protocol_config(task, L, H, d, steps, str(device)).to_dict(), "seed": s})
-            for s in range(K)]
-    n_seq = min(K, n_sequential)
-    t_seq, t_bat, stops = [], [], []
+    base = protocol_config(task, L, H, d, steps, str(device))
+    cfgs = [TrainConfig.from_dict({**base.to_dict(), "seed": s}) for s in range(max(Ks + [parallel]))]
+    n_seq = min(max(Ks), n_sequential)
+    t_seq: list[float] = []
+    t_bat: dict[int, list[float]] = {K: [] for K in Ks}
+    t_par: list[float] = []
+    stops: dict[int, list[dict]] = {K: [] for K in Ks}
+    par_stops: list[dict] = []
     for r in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             sync(device)
@@ -247,21 +325,38 @@ def measure_protocol(shape: str, device: torch.device, K: int, steps: int, repea
             seq = [train(c, out_dir=Path(tmp) / f"seq{r}-{c.seed}", progress=False).result for c in cfgs[:n_seq]]
             sync(device)
             t_seq.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            bat = train_stacked(cfgs, [Path(tmp) / f"bat{r}-{c.seed}" for c in cfgs], device=str(device))
-            sync(device)
-            t_bat.append(time.perf_counter() - t)
-        stops.append({"separate": [x["steps"] for x in seq], "stacked": [x["steps"] for x in bat],
-                      "same_accuracy": [a["accuracy"] == b["accuracy"] for a, b in zip(seq, bat)]})
-    ms, mb = statistics.median(t_seq), statistics.median(t_bat)
-    rph_seq, rph_bat = 3600 * n_seq / ms, 3600 * K / mb
-    print(f"{shape:>6} whole runs ({task} {L}/{H}/{d}, {steps} steps with checks and evaluation): {n_seq} one after "
-          f"another {ms:.1f} s, K={K} stacked {mb:.1f} s -> runs per hour {rph_seq:.0f} vs {rph_bat:.0f}: "
-          f"x{rph_bat / rph_seq:.2f}")
-    return {"shape": shape, "task": task, "arch": [L, H, d], "seeds": K, "sequential_seeds": n_seq, "steps": steps,
-            "repeats": repeats, "config": protocol_config(task, L, H, d, steps, str(device)).to_dict(),
-            "separate_seconds": t_seq, "stacked_seconds": t_bat, "steps_run": stops,
-            "separate_runs_per_hour": rph_seq, "stacked_runs_per_hour": rph_bat, "ratio": rph_bat / rph_seq}
+            for K in Ks:
+                t = time.perf_counter()
+                bat = train_stacked(cfgs[:K], [Path(tmp) / f"bat{r}-{K}-{c.seed}" for c in cfgs[:K]],
+                                    device=str(device), data_workers=stack_workers)
+                sync(device)
+                t_bat[K].append(time.perf_counter() - t)
+                stops[K].append({"separate": [x["steps"] for x in seq], "stacked": [x["steps"] for x in bat],
+                                 "same_accuracy": [a["accuracy"] == b["accuracy"] for a, b in zip(seq, bat)]})
+            if parallel > 1:
+                tp, par = parallel_runs(cfgs[:parallel], parallel, Path(tmp), device)
+                t_par.append(tp)
+                par_stops.append({"parallel": [x["steps"] for x in par]})
+    ms = statistics.median(t_seq)
+    rph_seq = 3600 * n_seq / ms
+    rph_par = 3600 * parallel / statistics.median(t_par) if t_par else None
+    rows = []
+    for K in Ks:
+        mb = statistics.median(t_bat[K])
+        rph_bat = 3600 * K / mb
+        par = (f"; {parallel} runs in {parallel} processes {statistics.median(t_par):.1f} s, {rph_par:.0f} runs/h, "
+               f"stacked x{rph_bat / rph_par:.2f}" if rph_par else "")
+        print(f"{shape:>6} whole runs ({task} {L}/{H}/{d}, {steps} steps with checks and evaluation): {n_seq} one after "
+              f"another {ms:.1f} s, K={K} stacked {mb:.1f} s -> runs per hour {rph_seq:.0f} vs {rph_bat:.0f}: "
+              f"x{rph_bat / rph_seq:.2f}{par}", flush=True)
+        rows.append({"shape": shape, "task": task, "arch": [L, H, d], "seeds": K, "sequential_seeds": n_seq,
+                     "steps": steps, "repeats": repeats, "config": base.to_dict(), "stack_data_workers": stack_workers,
+                     "separate_seconds": t_seq, "stacked_seconds": t_bat[K], "steps_run": stops[K],
+                     "separate_runs_per_hour": rph_seq, "stacked_runs_per_hour": rph_bat, "ratio": rph_bat / rph_seq,
+                     "parallel_workers": parallel if t_par else 0, "parallel_seconds": t_par,
+                     "parallel_steps_run": par_stops, "parallel_runs_per_hour": rph_par,
+                     "ratio_vs_parallel": rph_bat / rph_par if rph_par else None})
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     p.add_argument("--shapes", default=None, help=f"comma-separated among {', '.join(SHAPES)} "
                                                   "(default: small,medium on CPU, all on CUDA)")
-    p.add_argument("--seeds", default=None, help="K values, comma-separated (default 4 on CPU, 8,32 on CUDA)")
+    p.add_argument("--seeds", default=None, help="K values, comma-separated (default 4 on CPU, 2,8,32 on CUDA)")
     p.add_argument("--steps", type=int, default=None, help="training steps per timing (default 40 CPU, 200 CUDA)")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--sequential-seeds", type=int, default=4,
@@ -286,52 +381,86 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", action="store_true",
                    help="also time whole runs (early-stopping checks, evaluation, files): train vs train_stacked")
     p.add_argument("--protocol-steps", type=int, default=None, help="steps of a whole run (default 200 CPU, 1000 CUDA)")
+    p.add_argument("--stack-data-workers", type=int, default=None,
+                   help="data processes of a stack in whole runs (default: what lengen reproduce --stack gives "
+                        "one stack: up to 4 on CUDA, 0 on CPU)")
+    p.add_argument("--parallel-workers", type=int, default=None,
+                   help="also time this many whole runs in as many processes at once, lengen reproduce's default "
+                        "on a GPU (default 4 on CUDA, 0 = off on CPU)")
     p.add_argument("--out", default=str(DEFAULT_OUT))
     args = p.parse_args(argv)
+
+    from lengen.experiments.reproduce import _stack_data_workers
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
     torch.set_num_threads(max(1, args.threads))
     shapes = (args.shapes.split(",") if args.shapes else (["small"] if args.quick else
                                                           (list(SHAPES) if cuda else ["small", "medium"])))
-    Ks = [int(k) for k in args.seeds.split(",")] if args.seeds else ([8, 32] if cuda else [4])
+    Ks = [int(k) for k in args.seeds.split(",")] if args.seeds else ([2, 8, 32] if cuda else [4])
     steps = args.steps or (200 if cuda else (20 if args.quick else 40))
     tol = args.tol if args.tol is not None else (5e-2 if cuda else 1e-4)
     dw = args.data_workers if args.data_workers is not None else (min(8, max(1, (os.cpu_count() or 2) - 1)) if cuda else 0)
-    print(f"device: {describe(device)}; torch {torch.__version__}; {args.threads} thread(s); data workers {dw}")
+    sw = args.stack_data_workers if args.stack_data_workers is not None else _stack_data_workers(str(device), 1)
+    par = args.parallel_workers if args.parallel_workers is not None else (4 if cuda else 0)
+    print(f"device: {describe(device)}; torch {torch.__version__}; {args.threads} thread(s); data workers {dw} "
+          f"(training steps), {sw} (whole runs in a stack)", flush=True)
 
-    checks = [check(s, device, args.check_steps, tol, 0) for s in shapes]
-    if dw:
-        checks.append({**check(shapes[0], device, args.check_steps, tol, dw), "data_workers": dw})
-    timings = []
-    if not args.check_only:
-        for s in shapes:
-            for K in Ks:
-                timings.append(measure(s, device, K, steps, args.repeats, args.run_steps, dw, args.sequential_seeds))
-    ops = [count_ops(sh, device, Ks) for sh in shapes]
-    protocol = []
-    if args.protocol and not args.check_only:
-        psteps = args.protocol_steps or (1000 if cuda else 200)
-        for sh in shapes:
-            for K in Ks:
-                protocol.append(measure_protocol(sh, device, K, psteps, args.repeats, args.sequential_seeds))
-    out = {
+    out: dict = {
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
         "device": describe(device),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
         "threads": args.threads,
-        "checks": checks,
-        "timings": timings,
-        "protocol_timings": protocol,
-        "operators_per_step": ops,
+        "command": "python benchmarks/batched_seeds.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "checks": [],
+        "operators_per_step": [],
+        "protocol_timings": [],
+        "timings": [],
+        "errors": [],
+        "complete": False,
         "note": "ratio = runs per hour stacked (K seeds at once) / runs per hour one after another "
-                "(min(K, sequential_seeds) calls of lengen.train.train; medians of the repeats)",
+                "(min(max K, sequential_seeds) calls of lengen.train.train; medians of the repeats); "
+                "ratio_vs_parallel = stacked / parallel_workers whole runs in as many processes at once",
     }
-    write_json(args.out, out)
+
+    def save() -> None:  # after every measurement: an interrupted benchmark keeps what it measured
+        write_json(args.out, out)
+
+    def attempt(what: str, fn, *a) -> None:
+        try:
+            got = fn(*a)
+        except Exception as e:  # record and go on with the next measurement
+            import traceback
+
+            traceback.print_exc()
+            out["errors"].append({"what": what, "error": f"{type(e).__name__}: {e}"})
+        else:
+            key, value = got
+            out[key].extend(value if isinstance(value, list) else [value])
+        save()
+
+    for sh in shapes:
+        attempt(f"check {sh}", lambda sh=sh: ("checks", check(sh, device, args.check_steps, tol, 0)))
+    if dw:
+        attempt("check with data workers",
+                lambda: ("checks", {**check(shapes[0], device, args.check_steps, tol, dw), "data_workers": dw}))
+    for sh in shapes:
+        attempt(f"operators {sh}", lambda sh=sh: ("operators_per_step", count_ops(sh, device, Ks)))
+    if args.protocol and not args.check_only:
+        psteps = args.protocol_steps or (1000 if cuda else 200)
+        for sh in shapes:
+            attempt(f"whole runs {sh}", lambda sh=sh: ("protocol_timings", measure_protocol(
+                sh, device, Ks, psteps, args.repeats, args.sequential_seeds, sw, par)))
+    if not args.check_only:
+        for sh in shapes:
+            attempt(f"training steps {sh}", lambda sh=sh: ("timings", measure(
+                sh, device, Ks, steps, args.repeats, args.run_steps, dw, args.sequential_seeds)))
+    out["complete"] = True
+    save()
     print(f"wrote {args.out}")
-    return 0 if all(c["ok"] for c in checks) else 1
+    return 0 if out["checks"] and all(c["ok"] for c in out["checks"]) and not out["errors"] else 1
 
 
 if __name__ == "__main__":

@@ -726,10 +726,11 @@ MACS_PER_S_LARGE = 60e9  # d >= 256
 LOAD_FACTOR = 2.0  # what outside load did to timings on the shared machine
 
 
-#: The one GPU measurement: two runs sharing one H100 trained at 67 steps/s (4/4/256, copy with
+#: Paper-size runs on a GPU: two runs sharing one H100 trained at 67 steps/s (4/4/256, copy with
 #: repeats) and 76 steps/s (2/1/64, unique copy) each, checks included (results/copy_gpu, lengen
 #: 0.1.0).  At these sizes a GPU step costs about the same whatever the model, so the slower rate
-#: bounds any run's step time there.
+#: bounds any run's step time there.  (benchmarks/README.md measured smaller models alone on an
+#: H100 at 80 to 145 steps/s, and 4 runs at once at 2.8x to 4.0x one run's throughput.)
 GPU_STEPS_PER_S = 67.0
 GPU_RUNS_MEASURED = 2  # runs that shared the GPU in that measurement
 
