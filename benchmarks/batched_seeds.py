@@ -271,6 +271,7 @@ def _parallel_run(cfg: dict, out_dir: str) -> dict:
 
 
 def _worker_ready(device: str) -> int:
+    """Started in each worker process: one torch thread, and the CUDA context made."""
     torch.set_num_threads(1)
     resolve_device(device)
     if device.startswith("cuda"):
@@ -286,7 +287,7 @@ def parallel_runs(cfgs: list[TrainConfig], workers: int, out: Path, device: torc
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        pids = set(pool.map(_worker_ready, [str(device)] * (4 * workers)))
+        list(pool.map(_worker_ready, [str(device)] * (4 * workers)))  # start every process
         # each process imports lengen and runs a 3-step run first (module loading, kernels)
         warm = [pool.submit(_parallel_run, {**cfgs[0].to_dict(), "steps": 3, "eval_every": 3, "checkpoint_every": 3},
                             str(out / f"warm{i}")) for i in range(2 * workers)]
@@ -428,9 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:  # after every measurement: an interrupted benchmark keeps what it measured
         write_json(args.out, out)
 
-    def attempt(what: str, fn, *a) -> None:
+    def attempt(what: str, fn) -> None:
+        """Run one measurement ``fn() -> (key, rows)``, add its rows under ``key``, save."""
         try:
-            got = fn(*a)
+            got = fn()
         except Exception as e:  # record and go on with the next measurement
             import traceback
 
